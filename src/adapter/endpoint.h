@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Endpoints: the adapter's isolated functions (VF/SF in hardware terms). */
+#ifndef CIOV_ENDPOINT_H
+#define CIOV_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ciov/abi.h>
+
+#include "adapter/adapter.h"
+#include "adapter/pool.h"
+
+struct client;
+struct iommu;
+
+/* Control-path errors counted per endpoint, by errno. */
+#define EP_ERRORS(X)                                                           \
+	X(EINVAL)                                                              \
+	X(ENOENT)                                                              \
+	X(EPERM)                                                               \
+	X(EACCES)                                                              \
+	X(EDQUOT)                                                              \
+	X(EBUSY)                                                               \
+	X(ENOMEM)                                                              \
+	X(ENOSPC)                                                              \
+	X(EOPNOTSUPP)                                                          \
+	X(EMSGSIZE)
+
+enum ep_error {
+#define X(e) EP_ERR_##e,
+	EP_ERRORS(X)
+#undef X
+	EP_ERR_OTHER,
+	EP_ERR_MAX
+};
+
+struct ep_counters {
+	uint64_t ctl_ops;
+	uint64_t ctl_errors;
+	uint64_t errors[EP_ERR_MAX];
+};
+
+#define EP_NO_GID (-1)
+
+struct endpoint {
+	struct adapter *ad;
+	uint32_t id;
+	char name[CIOV_NAME_MAX];
+	enum ciov_mode mode;
+	uint32_t uid;
+	int64_t gid; /* owner group, EP_NO_GID when none */
+	uint8_t gid_addr[16];
+	uint64_t quota[CIOV_QUOTA_MAX];
+	uint64_t usage[CIOV_QUOTA_MAX];
+	struct ep_counters cnt;
+	struct pool obj[CIOV_OBJ_MAX];
+	struct iommu *iommu;
+	struct client *clients; /* connections bound to this endpoint */
+};
+
+/* The built-in default quota for Q. */
+uint64_t ep_default_quota(enum ciov_quota q);
+
+/* A valid endpoint name: 1-63 chars of [A-Za-z0-9_.-], not starting with
+ * '-' or '.'. */
+bool ep_name_valid(const char *name);
+
+/* Creates endpoint NAME with default settings. ID 0 picks a free id; a
+ * given id (restoring state) must be free. */
+int ep_create(struct adapter *ad, const char *name, uint32_t id, struct endpoint **ret);
+/* Disconnects every tenant, destroys every object, frees EP. */
+void ep_destroy(struct endpoint *ep);
+/* Destroys the objects OWNER created (all objects when ALL), dependents
+ * first. */
+void ep_destroy_objects(struct endpoint *ep, struct client *owner, bool all);
+struct endpoint *ep_find(struct adapter *ad, const char *name);
+uint32_t ep_nobjects(const struct endpoint *ep);
+uint32_t ep_nclients(const struct endpoint *ep);
+
+/* Quota accounting: -EDQUOT (and nothing charged) when over. */
+int ep_charge(struct endpoint *ep, enum ciov_quota q, uint64_t n);
+void ep_uncharge(struct endpoint *ep, enum ciov_quota q, uint64_t n);
+
+/* Counts a control operation and its result (0 or -errno). */
+void ep_count_op(struct endpoint *ep, int err);
+const char *ep_error_name(enum ep_error e);
+
+/* Whether a process with UID/GID may open EP. */
+bool ep_may_open(const struct endpoint *ep, uint32_t uid, uint32_t gid);
+
+#endif
