@@ -71,7 +71,7 @@ void line_end(struct ctl_line *l)
 /* One item for each member of o that is not an object or an array. */
 void line_scalars(struct ctl_line *l, struct json_object *o)
 {
-	char buf[64];
+	char buf[256];
 
 	json_object_object_foreach(o, key, val)
 	{

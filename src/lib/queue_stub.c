@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: MIT */
+/* Placeholder for queues (being written). */
+#include "lib/lib.h"
