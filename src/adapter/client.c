@@ -183,7 +183,8 @@ static int client_reply(struct client *c, const struct ciov_ctl_hdr *rqh, int st
 		.status = status,
 		.len = (uint32_t)rep_len,
 	};
-	memcpy(msg.buf + sizeof(msg.hdr), rep, rep_len);
+	if (rep_len)
+		memcpy(msg.buf + sizeof(msg.hdr), rep, rep_len);
 	err = fdmsg_send(c->src.fd, msg.buf, sizeof(msg.hdr) + rep_len, fds, nfds);
 	fdmsg_close_all(fds, nfds);
 	return err;

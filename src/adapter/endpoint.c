@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "adapter/client.h"
 #include "adapter/endpoint.h"
@@ -46,16 +47,14 @@ struct endpoint *ep_find(struct adapter *ad, const char *name)
 	return NULL;
 }
 
-/* GID: the adapter's 64-bit prefix, then the endpoint id. Keeping the id in
- * the GID makes an endpoint's address stable across restarts. */
-static void ep_make_gid(struct endpoint *ep)
+/* GID: the adapter's 64-bit prefix, then a random 64-bit interface id.
+ * Random rather than derived from the id so that a GID is never reused by
+ * a later endpoint (peers may still remember the old one), and so that an
+ * endpoint can carry its GID to another adapter when it migrates. */
+static int ep_make_gid(struct endpoint *ep)
 {
 	memcpy(ep->gid_addr, ep->ad->gid_prefix, 8);
-	memset(ep->gid_addr + 8, 0, 4);
-	ep->gid_addr[12] = (uint8_t)(ep->id >> 24);
-	ep->gid_addr[13] = (uint8_t)(ep->id >> 16);
-	ep->gid_addr[14] = (uint8_t)(ep->id >> 8);
-	ep->gid_addr[15] = (uint8_t)ep->id;
+	return getrandom(ep->gid_addr + 8, 8, 0) == 8 ? 0 : -EIO;
 }
 
 int ep_create(struct adapter *ad, const char *name, uint32_t id, struct endpoint **ret)
@@ -89,7 +88,11 @@ int ep_create(struct adapter *ad, const char *name, uint32_t id, struct endpoint
 	}
 	if (err)
 		goto err_iommu;
-	ep_make_gid(ep);
+	err = ep_make_gid(ep);
+	if (err) {
+		pool_del(&ad->endpoints, ep->id);
+		goto err_iommu;
+	}
 	*ret = ep;
 	return 0;
 

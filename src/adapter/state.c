@@ -5,6 +5,7 @@
  * parse, or holds out-of-range values, stops ciovd from starting rather
  * than being half-applied.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,12 +29,15 @@ static struct json_object *state_ep_json(const struct endpoint *ep)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *q = json_object_new_object();
+	char addr[INET6_ADDRSTRLEN];
 
+	inet_ntop(AF_INET6, ep->gid_addr, addr, sizeof(addr));
 	json_object_object_add(o, "id", json_object_new_uint64(ep->id));
 	json_object_object_add(o, "name", json_object_new_string(ep->name));
 	json_object_object_add(o, "mode", json_object_new_int(ep->mode));
 	json_object_object_add(o, "uid", json_object_new_uint64(ep->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(ep->gid));
+	json_object_object_add(o, "gid_addr", json_object_new_string(addr));
 	for (int i = 0; i < CIOV_QUOTA_MAX; i++)
 		json_object_object_add(q, ciov_quota_name(i), json_object_new_uint64(ep->quota[i]));
 	json_object_object_add(o, "quota", q);
@@ -141,6 +145,11 @@ static int state_load_ep(struct adapter *ad, struct json_object *o)
 	err = ep_create(ad, json_object_get_string(v), (uint32_t)id, &ep);
 	if (err)
 		return err;
+	if (!json_object_object_get_ex(o, "gid_addr", &v) ||
+	    inet_pton(AF_INET6, json_object_get_string(v), ep->gid_addr) != 1) {
+		ep_destroy(ep);
+		return -EINVAL;
+	}
 	ep->mode = (enum ciov_mode)mode;
 	ep->uid = (uint32_t)uid;
 	ep->gid = gid;

@@ -112,7 +112,8 @@ int lib_call(struct ciov_endpoint *ep, enum ciov_ctl_op op, const void *req, siz
 		return h.status < 0 ? h.status : -EPROTO;
 	}
 	memcpy(rep, msg.buf + sizeof(h), rep_len);
-	memcpy(fds_out, fds, sizeof(int) * (size_t)nfds);
+	if (nfds)
+		memcpy(fds_out, fds, sizeof(int) * (size_t)nfds);
 	return 0;
 }
 

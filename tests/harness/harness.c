@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <ciov/abi.h>
 
 #include "common/fdmsg.h"
 #include "harness.h"
@@ -55,6 +58,8 @@ static int spawn(struct th_daemon *d)
 	if (d->pid < 0)
 		return -errno;
 	if (d->pid == 0) {
+		/* A test that dies must not leave its adapter behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl(bin, "ciovd", "--runtime-dir", d->rt, "--state-dir", d->st, "--foreground",
 		      "--quiet", (char *)NULL);
 		fprintf(stderr, "harness: exec %s: %s\n", bin, strerror(errno));
@@ -91,6 +96,8 @@ int th_daemon_start(struct th_daemon *d)
 	snprintf(d->st, sizeof(d->st), "/tmp/ciov-test-st.XXXXXX");
 	if (!mkdtemp(d->rt) || !mkdtemp(d->st))
 		return -errno;
+	/* Tenants of other users must reach the sockets (ciovd decides). */
+	chmod(d->rt, 0755);
 	return spawn(d);
 }
 
@@ -314,4 +321,49 @@ long th_daemon_rss_kb(const struct th_daemon *d)
 			break;
 	fclose(f);
 	return kb;
+}
+
+int th_tenant_connect(const struct th_daemon *d)
+{
+	return sock_connect(d->rt, "tenant.sock", SOCK_SEQPACKET);
+}
+
+int th_raw_call(int sock, unsigned op, const void *req, size_t req_len, void *rep, size_t rep_len,
+		const int *fds, int nfds)
+{
+	char buf[CIOV_CTL_MSG_MAX];
+	struct ciov_ctl_hdr h = {
+		.magic = CIOV_CTL_MAGIC,
+		.version = CIOV_ABI_VERSION,
+		.op = (uint16_t)op,
+		.seq = 1,
+		.len = (uint32_t)req_len,
+	};
+	int rfds[CIOV_CTL_FDS_MAX], nr;
+	ssize_t n;
+
+	if (sizeof(h) + req_len > sizeof(buf))
+		return -EMSGSIZE;
+	memcpy(buf, &h, sizeof(h));
+	if (req_len)
+		memcpy(buf + sizeof(h), req, req_len);
+	if (fdmsg_send(sock, buf, sizeof(h) + req_len, fds, nfds))
+		return 1;
+	n = fdmsg_recv(sock, buf, sizeof(buf), rfds, CIOV_CTL_FDS_MAX, &nr);
+	fdmsg_close_all(rfds, nr);
+	if (n < (ssize_t)sizeof(h))
+		return 1;
+	memcpy(&h, buf, sizeof(h));
+	if (rep && h.status == 0)
+		memcpy(rep, buf + sizeof(h), rep_len < h.len ? rep_len : h.len);
+	return h.status;
+}
+
+int th_raw_open(int sock, const char *endpoint)
+{
+	struct ciov_ctl_open_req rq = {.abi = CIOV_ABI_VERSION};
+	struct ciov_ctl_open_rep rp;
+
+	snprintf(rq.name, sizeof(rq.name), "%s", endpoint);
+	return th_raw_call(sock, CIOV_CTL_OPEN, &rq, sizeof(rq), &rp, sizeof(rp), NULL, 0);
 }

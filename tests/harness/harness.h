@@ -50,6 +50,16 @@ struct json_object *th_admin_ok(struct th_daemon *d, const char *fmt, ...)
 /* Integer member of a reply (path of nested keys, NULL-terminated), or -1. */
 long long th_get_int(struct json_object *o, ...);
 
+/* Raw tenant protocol, for bad flows the library would never send. */
+int th_tenant_connect(const struct th_daemon *d);
+/* One request; returns the reply status (0 or -errno) or 1 when the
+ * connection closed without a reply. Copies up to REP_LEN payload bytes
+ * to REP (may be NULL); received fds are closed. */
+int th_raw_call(int sock, unsigned op, const void *req, size_t req_len, void *rep, size_t rep_len,
+		const int *fds, int nfds);
+/* OPEN on a raw connection; returns the status. */
+int th_raw_open(int sock, const char *endpoint);
+
 /* Resource use of the daemon: open fds and resident set in KiB. */
 int th_daemon_nfds(const struct th_daemon *d);
 long th_daemon_rss_kb(const struct th_daemon *d);
