@@ -136,24 +136,11 @@ struct ep_settings {
 
 static bool json_get_u64(struct json_object *v, uint64_t *out)
 {
-	if (json_object_is_type(v, json_type_int)) {
-		/* json-c keeps big positives as uint64; negatives as int64 */
-		if (json_object_get_int64(v) < 0)
-			return false;
-		*out = json_object_get_uint64(v);
-		return true;
-	}
-	if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		char *end;
-
-		if (!*s || *s == '-')
-			return false;
-		errno = 0;
-		*out = strtoull(s, &end, 10);
-		return !errno && !*end;
-	}
-	return false;
+	/* json-c keeps big positives as uint64, negatives as int64 */
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+		return false;
+	*out = json_object_get_uint64(v);
+	return true;
 }
 
 static int parse_owner(struct json_object *v, struct ep_settings *s, char *why, size_t wlen)
@@ -237,17 +224,6 @@ static int parse_quota(struct json_object *v, struct ep_settings *s, char *why, 
 	return 0;
 }
 
-/* Members allowed in endpoint.add/set besides these settings. */
-static bool ep_member_known(const char *key)
-{
-	static const char *const known[] = {"cmd", "name", "mode", "owner", "quota"};
-
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(key, known[i]) == 0)
-			return true;
-	return false;
-}
-
 static int parse_settings(struct json_object *req, struct ep_settings *s, char *why, size_t wlen)
 {
 	memset(s, 0, sizeof(*s));
@@ -255,10 +231,6 @@ static int parse_settings(struct json_object *req, struct ep_settings *s, char *
 	{
 		int err = 0;
 
-		if (!ep_member_known(key)) {
-			snprintf(why, wlen, "unknown member '%.64s'", key);
-			return -EINVAL;
-		}
 		if (strcmp(key, "mode") == 0) {
 			const char *m = json_object_get_string(val);
 
@@ -415,8 +387,11 @@ static struct json_object *cmd_endpoint_del(struct adapter *ad, struct json_obje
 
 	if (!name)
 		return admin_error(EINVAL, "endpoint.del needs \"name\"");
-	if (json_object_object_get_ex(req, "force", &v))
+	if (json_object_object_get_ex(req, "force", &v)) {
+		if (!json_object_is_type(v, json_type_boolean))
+			return admin_error(EINVAL, "\"force\" must be true or false");
 		force = json_object_get_boolean(v);
+	}
 	ep = ep_find(ad, name);
 	if (!ep)
 		return admin_error(ENOENT, "no endpoint %.64s", name);
@@ -484,16 +459,37 @@ static struct json_object *cmd_adapter_show(struct adapter *ad, struct json_obje
 	return r;
 }
 
+#define ADMIN_MEMBERS_MAX 6
+
 static const struct admin_cmd {
 	const char *name;
 	struct json_object *(*fn)(struct adapter *ad, struct json_object *req);
+	/* Members the command takes besides "cmd" and "fds". */
+	const char *members[ADMIN_MEMBERS_MAX];
 } admin_cmds[] = {
-	{"endpoint.add", cmd_endpoint_add},
-	{"endpoint.set", cmd_endpoint_set},
-	{"endpoint.del", cmd_endpoint_del},
-	{"endpoint.show", cmd_endpoint_show},
-	{"adapter.show", cmd_adapter_show},
+	{"endpoint.add", cmd_endpoint_add, {"name", "mode", "owner", "quota"}},
+	{"endpoint.set", cmd_endpoint_set, {"name", "mode", "owner", "quota"}},
+	{"endpoint.del", cmd_endpoint_del, {"name", "force"}},
+	{"endpoint.show", cmd_endpoint_show, {"name"}},
+	{"adapter.show", cmd_adapter_show, {NULL}},
 };
+
+/* NULL when every member of REQ is one CMD takes, else the first that is
+ * not. */
+static const char *unknown_member(const struct admin_cmd *cmd, struct json_object *req)
+{
+	json_object_object_foreach(req, key, val)
+	{
+		bool known = !strcmp(key, "cmd") || !strcmp(key, "fds");
+
+		for (int i = 0; i < ADMIN_MEMBERS_MAX && cmd->members[i] && !known; i++)
+			known = !strcmp(key, cmd->members[i]);
+		if (!known)
+			return key;
+		(void)val;
+	}
+	return NULL;
+}
 
 /* Runs one request line; takes the pending fds. */
 static struct json_object *admin_run(struct admin_conn *ac, const char *line, size_t len)
@@ -525,6 +521,12 @@ static struct json_object *admin_run(struct admin_conn *ac, const char *line, si
 	}
 	for (size_t i = 0; i < sizeof(admin_cmds) / sizeof(admin_cmds[0]); i++) {
 		if (strcmp(cmd, admin_cmds[i].name) == 0) {
+			const char *bad = unknown_member(&admin_cmds[i], req);
+
+			if (bad) {
+				rep = admin_error(EINVAL, "unknown member '%.64s' for %s", bad, cmd);
+				goto out;
+			}
 			if (nfds) {
 				rep = admin_error(EINVAL, "%s takes no fds", cmd);
 				goto out;

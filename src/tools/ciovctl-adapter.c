@@ -56,8 +56,8 @@ static int adapter_show(struct ctl *c, int argc, char **argv)
 }
 
 static const struct ctl_cmd adapter_cmds[] = {
-	{ "show", "list", adapter_show, "" },
-	{ NULL, NULL, NULL, NULL },
+	{"show", "list", adapter_show, ""},
+	{NULL, NULL, NULL, NULL},
 };
 
 const struct ctl_object adapter_object = {

@@ -20,9 +20,12 @@
 
 #include "ciovctl.h"
 
-#define ADMIN_TIMEOUT_SEC 60		/* ciovd answers in milliseconds; a minute means it is stuck */
-#define ADMIN_REPLY_MIN (64u << 10)	/* first buffer; doubled as needed */
-#define ADMIN_REPLY_MAX (1u << 30)	/* no sane reply is larger; json-c takes an int length */
+/* ciovd answers in milliseconds; a minute without a byte means it is stuck */
+#define ADMIN_TIMEOUT_SEC 60
+/* first reply buffer, doubled as needed up to a size no sane reply reaches
+ * (json-c takes an int length) */
+#define ADMIN_REPLY_MIN (64u << 10)
+#define ADMIN_REPLY_MAX (1u << 30)
 
 struct json_object *admin_request(const char *cmd)
 {
@@ -51,7 +54,7 @@ static const char *connect_hint(int err)
 
 static void set_timeouts(int fd)
 {
-	struct timeval tv = { .tv_sec = ADMIN_TIMEOUT_SEC };
+	struct timeval tv = {.tv_sec = ADMIN_TIMEOUT_SEC};
 
 	/* best effort: without them a stuck ciovd only makes us wait */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -61,7 +64,7 @@ static void set_timeouts(int fd)
 /* Returns CTL_OK with *fdp connected, or CTL_NOCONN after saying why. */
 static int admin_connect(const char *dir, int *fdp)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, CIOV_ADMIN_SOCKET);
 	int fd;
 
@@ -80,7 +83,8 @@ static int admin_connect(const char *dir, int *fdp)
 		int err = errno;
 
 		close(fd);
-		ctl_err("cannot connect to %s: %s%s", sa.sun_path, strerror(err), connect_hint(err));
+		ctl_err("cannot connect to %s: %s%s", sa.sun_path, strerror(err),
+			connect_hint(err));
 		return CTL_NOCONN;
 	}
 	*fdp = fd;
@@ -164,8 +168,11 @@ static struct json_object *parse_reply(const char *line, size_t len)
 	}
 	reply = json_tokener_parse_ex(tok, line, (int)len);
 	if (!reply || !json_object_is_type(reply, json_type_object)) {
-		ctl_err("ciovd sent a reply that is not a JSON object: %s",
-			json_tokener_error_desc(json_tokener_get_error(tok)));
+		enum json_tokener_error e = json_tokener_get_error(tok);
+		bool said = e != json_tokener_success && e != json_tokener_continue;
+
+		ctl_err("ciovd sent a reply that is not a JSON object%s%s", said ? ": " : "",
+			said ? json_tokener_error_desc(e) : "");
 		json_object_put(reply);
 		reply = NULL;
 	}
@@ -191,8 +198,8 @@ static void report_failure(struct json_object *reply)
 static int exchange(int fd, struct json_object *req, char **bufp, ssize_t *lenp)
 {
 	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	size_t tlen = strlen(text);
-	char *line = malloc(tlen + 1);
+	size_t tlen = text ? strlen(text) : 0;
+	char *line = text ? malloc(tlen + 1) : NULL;
 	int sent;
 
 	if (!line) {

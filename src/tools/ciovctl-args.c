@@ -27,10 +27,21 @@ int args_quota_key(const char *s)
 	return -EINVAL;
 }
 
-void args_print_quota_keys(FILE *f)
+/* "KEY | KEY ..." from column col, wrapped under it before CTL_WIDTH */
+void args_print_quota_keys(FILE *f, int col)
 {
-	for (int i = 0; i < CIOV_QUOTA_MAX; i++)
+	int at = col;
+
+	for (int i = 0; i < CIOV_QUOTA_MAX; i++) {
+		int len = (int)strlen(quota_keys[i]) + (i ? 3 : 0);
+
+		if (at + len > CTL_WIDTH - 2) {
+			fprintf(f, "\n%*s", col, "");
+			at = col;
+		}
 		fprintf(f, "%s%s", i ? " | " : "", quota_keys[i]);
+		at += len;
+	}
 }
 
 /* 0, or the shift of a K/M/G/T suffix (powers of 1024: 4G, 4GiB, 4gb); -EINVAL. */

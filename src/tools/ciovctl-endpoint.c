@@ -10,7 +10,7 @@
 
 #include "ciovctl.h"
 
-static const char *const modes[] = { "passthrough", "native", NULL };
+static const char *const modes[] = {"passthrough", "native", NULL};
 
 /* An argument of add and set: a keyword and its values. */
 struct attr {
@@ -90,10 +90,10 @@ static int attr_quota(struct ctl *c, struct json_object *req, int argc, char **a
 }
 
 static const struct attr attrs[] = {
-	{ "mode", attr_mode },
-	{ "owner", attr_owner },
-	{ "quota", attr_quota },
-	{ NULL, NULL },
+	{"mode", attr_mode},
+	{"owner", attr_owner},
+	{"quota", attr_quota},
+	{NULL, NULL},
 };
 
 static int unknown_attr(struct ctl *c, const char *word)
@@ -185,12 +185,12 @@ static int endpoint_set(struct ctl *c, int argc, char **argv)
 static int endpoint_del(struct ctl *c, int argc, char **argv)
 {
 	struct json_object *req;
-	bool force = argc == 2 && ctl_matches(argv[1], "force");
+	bool force = argc >= 2 && ctl_matches(argv[1], "force");
 
 	if (argc < 1)
 		return ctl_usage_error(c, "which endpoint? NAME is missing");
 	if (argc > 2 || (argc == 2 && !force))
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[1]);
+		return ctl_usage_error(c, "unexpected argument '%s'", argv[force ? 2 : 1]);
 	req = named_request("endpoint.del", argv[0]);
 	if (!req)
 		return CTL_FAILED;
@@ -213,18 +213,14 @@ static void format_owner(char *buf, size_t size, struct json_object *owner)
 		snprintf(buf, size, "%lld:%lld", (long long)uid, (long long)gid);
 }
 
+/* One line that does not wrap, so that `grep ^NAME` finds the endpoint. */
 static void print_header(struct json_object *ep)
 {
-	struct ctl_line l;
 	char owner[64];
 
 	format_owner(owner, sizeof(owner), json_member(ep, "owner"));
-	line_start(&l, stdout, 0, json_str(ep, "name", "?"));
-	line_item(&l, "id %s", json_str(ep, "id", "?"));
-	line_item(&l, "mode %s", json_str(ep, "mode", "?"));
-	line_item(&l, "owner %s", owner);
-	line_item(&l, "gid %s", json_str(ep, "gid", "-"));
-	line_end(&l);
+	printf("%s  id %s  mode %s  owner %s  gid %s\n", json_str(ep, "name", "?"),
+	       json_str(ep, "id", "?"), json_str(ep, "mode", "?"), owner, json_str(ep, "gid", "-"));
 }
 
 /* quota  KEY USAGE/QUOTA ... */
@@ -250,7 +246,7 @@ static void print_quota(struct json_object *ep)
 /* errors  NAME COUNT ..., only those that happened */
 static void print_errors(struct json_object *errors)
 {
-	struct ctl_line l = { .items = 0 };
+	struct ctl_line l = {.items = 0};
 
 	if (!json_object_is_type(errors, json_type_object))
 		return;
@@ -320,7 +316,7 @@ static void endpoint_notes(FILE *f)
 	for (int i = 0; modes[i]; i++)
 		fprintf(f, "%s%s", i ? " | " : "", modes[i]);
 	fputs(" }\nKEY   := { ", f);
-	args_print_quota_keys(f);
+	args_print_quota_keys(f, 11);
 	fputs(" }\n"
 	      "N     := a number, with an optional K, M, G or T suffix (powers of 1024)\n"
 	      "USER, GROUP: names or numbers; \"USER:\" means the user's login group\n",
@@ -328,11 +324,11 @@ static void endpoint_notes(FILE *f)
 }
 
 static const struct ctl_cmd endpoint_cmds[] = {
-	{ "add", NULL, endpoint_add, "NAME [mode MODE] [owner USER[:GROUP]] [quota KEY N]..." },
-	{ "set", NULL, endpoint_set, "NAME [mode MODE] [owner USER[:GROUP]] [quota KEY N]..." },
-	{ "del", "delete", endpoint_del, "NAME [force]" },
-	{ "show", "list", endpoint_show, "[NAME]" },
-	{ NULL, NULL, NULL, NULL },
+	{"add", NULL, endpoint_add, "NAME [mode MODE] [owner USER[:GROUP]] [quota KEY N]..."},
+	{"set", NULL, endpoint_set, "NAME [mode MODE] [owner USER[:GROUP]] [quota KEY N]..."},
+	{"del", "delete", endpoint_del, "NAME [force]"},
+	{"show", "list", endpoint_show, "[NAME]"},
+	{NULL, NULL, NULL, NULL},
 };
 
 const struct ctl_object endpoint_object = {

@@ -99,13 +99,18 @@ void format_size(char *buf, size_t size, uint64_t v)
 		snprintf(buf, size, "%llu%c", (unsigned long long)(v >> (10 * u)), units[u - 1]);
 }
 
+static bool is_bytes_key(const char *key)
+{
+	size_t len = strlen(key);
+
+	return len > 6 && !strcmp(key + len - 6, "_bytes");
+}
+
 /* A member's value for people: sizes for keys that end in "_bytes". */
 void format_value(char *buf, size_t size, const char *key, struct json_object *v)
 {
-	size_t klen = strlen(key);
-
-	if (json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 0 &&
-	    klen > 6 && !strcmp(key + klen - 6, "_bytes"))
+	if (is_bytes_key(key) && json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) >= 0)
 		format_size(buf, size, (uint64_t)json_object_get_int64(v));
 	else
 		snprintf(buf, size, "%s", v ? json_object_get_string(v) : "-");

@@ -16,6 +16,10 @@
 
 #include "ciovctl.h"
 
+#ifndef CIOV_VERSION
+#define CIOV_VERSION "unknown" /* the build passes the project's version */
+#endif
+
 static const struct ctl_object *const objects[] = {
 	&endpoint_object,
 	&adapter_object,
@@ -72,7 +76,7 @@ static void usage_top(FILE *f, bool all)
 	for (int i = 0; objects[i]; i++)
 		fprintf(f, "%s %s", i ? " |" : "", objects[i]->name);
 	fputs(" }\n"
-	      "OPTIONS := { -j[son] | -p[retty] | --runtime-dir DIR | -h[elp] }\n"
+	      "OPTIONS := { -j[son] | -p[retty] | --runtime-dir DIR | -V[ersion] | -h[elp] }\n"
 	      "  -j, --json         print ciovd's JSON instead of text (also after COMMAND)\n"
 	      "  -p, --pretty       indent the JSON (the default on a terminal)\n"
 	      "  --runtime-dir DIR  where ciovd's " CIOV_ADMIN_SOCKET " is (default:\n"
@@ -199,16 +203,17 @@ static int trailing_options(struct ctl *c, int *argc, char **argv)
 static int leading_options(struct ctl *c, int argc, char **argv, int *first)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "runtime-dir", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{"pretty", no_argument, NULL, 'p'},
+		{"runtime-dir", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
 
 	/* '+': stop at OBJECT, the rest is the object's */
-	while ((opt = getopt_long(argc, argv, "+jph", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jphV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			c->json = true;
@@ -221,6 +226,9 @@ static int leading_options(struct ctl *c, int argc, char **argv, int *first)
 			break;
 		case 'h':
 			usage_top(stdout, true);
+			exit(CTL_OK);
+		case 'V':
+			printf("ciovctl %s\n", CIOV_VERSION);
 			exit(CTL_OK);
 		default: /* getopt said what was wrong */
 			usage_top(stderr, false);
@@ -255,7 +263,7 @@ static int run(struct ctl *c, int argc, char **argv)
 	int rc;
 
 	if (argc < 1)
-		return ctl_usage_error(c, "which OBJECT?");
+		return ctl_usage_error(c, "OBJECT is missing");
 	if (is_help(argv[0]))
 		return help(argc - 1, argv + 1);
 	c->obj = find_object(argv[0], &ambiguous);

@@ -53,7 +53,8 @@ struct ctl {
 extern const struct ctl_object endpoint_object;
 extern const struct ctl_object adapter_object;
 
-/* ciovctl.c: messages. Both return the exit code to use. */
+/* ciovctl.c: "ciovctl: message" on stderr; the usage error also prints the
+ * object's usage and returns CTL_USAGE. */
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_usage_error(const struct ctl *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -73,7 +74,7 @@ struct json_object *admin_request(const char *cmd);
 int args_parse_u64(const char *s, uint64_t *out);
 int args_parse_owner(const char *s, char *out, size_t size);
 int args_quota_key(const char *s);
-void args_print_quota_keys(FILE *f);
+void args_print_quota_keys(FILE *f, int col);
 
 /* ciovctl-format.c: human output. */
 #define CTL_WIDTH 80 /* wrap lines of items before this column */
