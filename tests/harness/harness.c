@@ -28,7 +28,7 @@ static const char *ciovd_path(void)
 
 	if (p && *p)
 		return p;
-	snprintf(buf, sizeof(buf), "%s/src/adapter/ciovd", b && *b ? b : ".");
+	snprintf(buf, sizeof(buf), "%.3900s/src/adapter/ciovd", b && *b ? b : ".");
 	return buf;
 }
 
