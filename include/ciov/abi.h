@@ -520,7 +520,9 @@ CIOV_CTL_OPS(X)
  * sleeps; a producer that sees need_kick after publishing clears it and
  * writes the doorbell eventfd. CQ arming: the tenant bumps arm_seq (with
  * arm_solicited for solicited-only); the engine, after publishing a CQE,
- * compares arm_seq with the last one it served and signals the channel.
+ * compares arm_seq with the last one it served, increments event_seq and
+ * signals the channel; a library serving several CQs with one channel finds
+ * the CQ that fired by its event_seq.
  */
 struct ciov_ring_ctrl {
 	/* line 0: written by ciovd at creation, constant afterwards */
@@ -543,7 +545,8 @@ struct ciov_ring_ctrl {
 	uint32_t arm_solicited; /* CQ: 1 = only solicited completions */
 	uint32_t srq_limit;	/* SRQ: armed limit (0 = disarmed) */
 	uint32_t error;		/* ciovd: nonzero once the queue is in error */
-	uint8_t pad3[CIOV_CACHELINE - 20];
+	uint32_t event_seq;	/* CQ: ciovd increments before each channel event */
+	uint8_t pad3[CIOV_CACHELINE - 24];
 };
 _Static_assert(sizeof(struct ciov_ring_ctrl) == 4 * CIOV_CACHELINE, "ring ctrl");
 _Static_assert(offsetof(struct ciov_ring_ctrl, prod) == CIOV_CACHELINE, "prod line");

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "adapter/engine.h"
 #include "adapter/loop.h"
 #include "adapter/pool.h"
 
@@ -23,6 +24,8 @@ struct adapter_limits {
 	uint32_t max_srq_wr;
 	uint64_t max_mr_size;
 };
+
+struct endpoint;
 
 struct listener {
 	struct loop_src src;
@@ -45,6 +48,7 @@ struct adapter {
 	struct listener admin;
 	int sigfd;
 	struct loop_src sig_src;
+	struct engine engine;
 };
 
 #endif

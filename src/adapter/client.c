@@ -66,6 +66,7 @@ void client_kill(struct client *c)
 		ep_destroy_objects(c->ep, c, false);
 	client_unlink(c);
 	close(c->src.fd);
+	engine_unwatch_doorbell(&c->ad->engine, c);
 	if (c->doorbell >= 0)
 		close(c->doorbell);
 	c->ad->nconns--;
@@ -148,8 +149,8 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 	}
 	c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	fds_out[0] = c->doorbell >= 0 ? dup(c->doorbell) : -1;
-	if (fds_out[0] < 0) {
-		err = -errno;
+	err = fds_out[0] < 0 ? -errno : engine_watch_doorbell(&c->ad->engine, c);
+	if (err) {
 		ep_uncharge(ep, CIOV_QUOTA_connections, 1);
 		return err;
 	}

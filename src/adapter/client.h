@@ -21,6 +21,7 @@ struct client {
 	struct endpoint *ep; /* NULL until OPEN succeeds */
 	struct client *ep_next;
 	int doorbell;	      /* eventfd the tenant kicks, -1 before OPEN */
+	struct loop_src bell; /* the engine's watch on it */
 	struct obj **att;     /* provisioned objects this tenant opened */
 	uint32_t natt;
 	uint32_t catt;

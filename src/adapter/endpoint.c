@@ -47,6 +47,21 @@ struct endpoint *ep_find(struct adapter *ad, const char *name)
 	return NULL;
 }
 
+struct endpoint *ep_by_gid(struct adapter *ad, const uint8_t gid[16])
+{
+	struct endpoint *ep;
+	uint32_t h = 0;
+
+	/* Every endpoint GID shares the adapter's prefix: a cheap reject for
+	 * foreign GIDs before the walk. */
+	if (memcmp(gid, ad->gid_prefix, 8) != 0)
+		return NULL;
+	while ((ep = pool_next(&ad->endpoints, &h)))
+		if (memcmp(ep->gid_addr, gid, 16) == 0)
+			return ep;
+	return NULL;
+}
+
 /* GID: the adapter's 64-bit prefix, then a random 64-bit interface id.
  * Random rather than derived from the id so that a GID is never reused by
  * a later endpoint (peers may still remember the old one), and so that an

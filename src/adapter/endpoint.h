@@ -75,6 +75,8 @@ void ep_destroy(struct endpoint *ep);
  * first. */
 void ep_destroy_objects(struct endpoint *ep, struct client *owner, bool all);
 struct endpoint *ep_find(struct adapter *ad, const char *name);
+/* The endpoint whose GID is GID, or NULL. A walk: callers cache. */
+struct endpoint *ep_by_gid(struct adapter *ad, const uint8_t gid[16]);
 uint32_t ep_nobjects(const struct endpoint *ep);
 uint32_t ep_nclients(const struct endpoint *ep);
 

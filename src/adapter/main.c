@@ -235,8 +235,10 @@ static void adapter_fini(struct adapter *ad)
 		ep_destroy(ep);
 	/* Reap what the teardown deferred. */
 	ad->loop.stop = true;
+	ad->loop.idle = NULL;
 	loop_run(&ad->loop);
 	pool_fini(&ad->endpoints);
+	engine_fini(&ad->engine);
 	if (ad->sigfd >= 0)
 		close(ad->sigfd);
 	loop_fini(&ad->loop);
@@ -299,6 +301,8 @@ int main(int argc, char **argv)
 	pool_init(&ad.endpoints, ad.lim.endpoints);
 	err = loop_init(&ad.loop);
 	if (!err)
+		err = engine_init(&ad.engine, &ad);
+	if (!err)
 		err = state_load(&ad);
 	if (err) {
 		fprintf(stderr, "ciovd: cannot start: %s\n", strerror(-err));
@@ -320,6 +324,8 @@ int main(int argc, char **argv)
 		adapter_fini(&ad);
 		return 1;
 	}
+	ad.loop.idle = engine_idle;
+	ad.loop.idle_arg = &ad.engine;
 	log_info("ready: %u endpoints, sockets in %s", ad.endpoints.used, ad.runtime_dir);
 	err = loop_run(&ad.loop);
 	if (err)

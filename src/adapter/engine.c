@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's polling policy and bookkeeping; the work itself is in
+ * req.c (requester), resp.c (responder) and flush.c.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "adapter/adapter.h"
+#include "adapter/client.h"
+#include "adapter/engine.h"
+#include "adapter/qp.h"
+#include "common/container.h"
+#include "common/ring.h"
+
+/* Passes run back to back before the loop looks at its sockets again. */
+#define ENGINE_PASSES_PER_TURN 64
+
+uint64_t engine_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int engine_init(struct engine *e, struct adapter *ad)
+{
+	*e = (struct engine){.ad = ad};
+	e->qps.next = e->qps.prev = &e->qps;
+	return 0;
+}
+
+void engine_fini(struct engine *e)
+{
+	e->qps.next = e->qps.prev = &e->qps;
+}
+
+void engine_qp_add(struct engine *e, struct qp *qp)
+{
+	struct qp_exec *x = &qp->x;
+
+	x->next = &e->qps;
+	x->prev = e->qps.prev;
+	e->qps.prev->next = x;
+	e->qps.prev = x;
+	x->listed = true;
+	e->nqps++;
+	/* Receives need no doorbell: the engine looks at a receive queue
+	 * when a message arrives, or on its RNR timer. */
+	ring_store_relaxed(&qp->rq.ctrl->need_kick, 0);
+	ring_store_relaxed(&qp->sq.ctrl->need_kick, e->asleep);
+}
+
+void engine_qp_del(struct engine *e, struct qp *qp)
+{
+	struct qp_exec *x = &qp->x;
+
+	if (!x->listed)
+		return;
+	x->prev->next = x->next;
+	x->next->prev = x->prev;
+	x->listed = false;
+	e->nqps--;
+}
+
+void engine_qp_modified(struct engine *e, struct qp *qp)
+{
+	if (qp->state == CIOV_QPS_RESET) {
+		qp->x.req = (struct req){.state = REQ_IDLE};
+		qp->x.resp = (struct resp){0};
+	} else if (qp->state == CIOV_QPS_ERR && qp->x.req.state != REQ_ERROR) {
+		engine_qp_error(qp);
+	}
+	/* A modify may make work runnable (RTS with WQEs already posted). */
+	e->last_work_ns = engine_now_ns();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Doorbells. */
+
+static void engine_wake(struct engine *e)
+{
+	if (!e->asleep)
+		return;
+	e->asleep = false;
+	e->wakeups++;
+	/* Tenants need not kick while we poll. */
+	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next)
+		ring_store_relaxed(&qp_of_exec(x)->sq.ctrl->need_kick, 0);
+}
+
+static void doorbell_event(struct loop_src *src, uint32_t events)
+{
+	struct client *c = container_of(src, struct client, bell);
+	uint64_t v;
+
+	if (read(src->fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return;
+	c->ad->engine.last_work_ns = engine_now_ns();
+	engine_wake(&c->ad->engine);
+	(void)events;
+}
+
+int engine_watch_doorbell(struct engine *e, struct client *c)
+{
+	c->bell.fd = c->doorbell;
+	c->bell.fn = doorbell_event;
+	return loop_add(&e->ad->loop, &c->bell, EPOLLIN);
+}
+
+void engine_unwatch_doorbell(struct engine *e, struct client *c)
+{
+	if (c->bell.fn)
+		loop_del(&e->ad->loop, &c->bell);
+	c->bell.fn = NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Passes. */
+
+/* One pass over every QP; returns whether anything moved. */
+static bool engine_pass(struct engine *e, uint64_t now)
+{
+	bool work = false;
+	struct qp_exec *x, *next;
+
+	e->passes++;
+	for (x = e->qps.next; x != &e->qps; x = next) {
+		next = x->next; /* req_step may not unlink, but stay safe */
+		work |= req_step(qp_of_exec(x), now);
+	}
+	return work;
+}
+
+/* Earliest timer (RNR / retry wait), 0 if none. */
+static uint64_t engine_next_deadline(struct engine *e)
+{
+	uint64_t first = 0;
+
+	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
+		enum req_state s = x->req.state;
+
+		if ((s == REQ_RNR_WAIT || s == REQ_RETRY_WAIT) &&
+		    (!first || x->req.deadline_ns < first))
+			first = x->req.deadline_ns;
+	}
+	return first;
+}
+
+/* Sets need_kick on every send queue, then looks once more: a tenant that
+ * published after our last look but before it could see need_kick is
+ * caught here (pairs with the fence in libciov's post path). */
+static bool engine_prepare_sleep(struct engine *e)
+{
+	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next)
+		ring_store_relaxed(&qp_of_exec(x)->sq.ctrl->need_kick, 1);
+	ring_fence();
+	e->asleep = true;
+	if (engine_pass(e, engine_now_ns())) {
+		engine_wake(e);
+		return false;
+	}
+	return true;
+}
+
+int engine_idle(void *arg)
+{
+	struct engine *e = arg;
+	uint64_t now = engine_now_ns();
+	uint64_t deadline;
+
+	for (int i = 0; i < ENGINE_PASSES_PER_TURN; i++) {
+		if (engine_pass(e, now)) {
+			e->last_work_ns = now = engine_now_ns();
+			engine_wake(e); /* a timer fired while we slept */
+			continue;
+		}
+		now = engine_now_ns();
+		if (now - e->last_work_ns >= ENGINE_SPIN_NS)
+			break;
+		/* Give the tenants the CPU (FACTS.md: three spinners on two
+		 * cores otherwise take milliseconds per round trip). */
+		sched_yield();
+	}
+	if (now - e->last_work_ns < ENGINE_SPIN_NS)
+		return 0; /* still hot: look at the sockets, come back */
+	if (!e->asleep && !engine_prepare_sleep(e)) {
+		e->last_work_ns = engine_now_ns();
+		return 0;
+	}
+	e->sleeps += e->asleep;
+	deadline = engine_next_deadline(e);
+	if (!deadline)
+		return -1;
+	now = engine_now_ns();
+	return deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
+}

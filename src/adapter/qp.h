@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Queue pairs (IBA 10.2.4, 11.2.4): objects, rings, QPNs. */
+#ifndef CIOV_ADAPTER_QP_H
+#define CIOV_ADAPTER_QP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ciov/abi.h>
+
+#include "adapter/engine.h"
+#include "adapter/obj.h"
+#include "adapter/ring.h"
+
+struct caller;
+struct cq;
+struct endpoint;
+struct pd;
+struct srq;
+
+struct qp {
+	struct obj obj;
+	/* References held on each. */
+	struct pd *pd;
+	struct cq *send_cq;
+	struct cq *recv_cq;
+	struct srq *srq; /* NULL: the QP has its own RQ */
+	uint32_t qpn;
+	enum ciov_qp_type type;
+	bool sq_sig_all;
+	enum ciov_qp_state state;
+	struct ciov_qp_cap cap;		/* actual */
+	struct ciov_qp_attr_wire attr;	/* modifiable attributes, as set */
+	struct ring_mem mem;		/* SQ at 0, RQ at rq_offset */
+	struct ring sq;
+	struct ring rq; /* unused with an SRQ */
+	uint64_t rq_offset;
+	uint64_t wrs; /* charged to the wrs quota */
+	struct qp_exec x; /* the engine's state (engine.h) */
+};
+
+/*
+ * QPNs are per endpoint: the endpoint has its own GID, so (GID, QPN) is
+ * unique on the fabric and survives live migration to another adapter
+ * (the handle, and so the QPN, is restored there). 24 bits (IBA 9.2):
+ * bits 0-20 are the pool index + 1 (never 0 or 1, the special QPs), bits
+ * 21-23 the low bits of the slot's generation, so that a recycled slot
+ * does not reuse the previous QPN at once.
+ */
+#define QPN_INDEX_BITS 21
+#define QPN_MASK 0xffffffu
+uint32_t qp_qpn_of(uint32_t handle);
+/* The QP of EP with QPN (the engine's lookup for incoming packets). */
+struct qp *qp_find_qpn(struct endpoint *ep, uint32_t qpn);
+
+/* The QP HANDLE that caller C may use (no reference taken). */
+int qp_lookup(struct caller *c, uint32_t handle, struct qp **ret);
+
+/* Completes every WR outstanding on the SQ and RQ with WR_FLUSH_ERR (IBA
+ * 10.3.1, Error state). 0, or the CQ's error if a CQ overran. */
+int qp_flush(struct qp *qp);
+
+#endif

@@ -1,3 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* Placeholder for queues (being written). */
-#include "lib/lib.h"
