@@ -58,10 +58,10 @@ int ctl_ah_create(struct caller *c, const struct ciov_ctl_ah_create_req *rq,
 	struct obj *o;
 	int err;
 
-	err = ah_attr_check(&rq->attr);
+	err = pd_lookup(c, rq->pd, &pd);
 	if (err)
 		return err;
-	err = pd_lookup(c, rq->pd, &pd);
+	err = ah_attr_check(&rq->attr);
 	if (err)
 		return err;
 	err = ctl_obj_create(c, CIOV_OBJ_AH, sizeof(*ah), &o);

@@ -109,7 +109,8 @@ static int send_wqe_write(struct ciov_qp *qp, const struct ciov_send_wr *wr, uin
 	} else {
 		if ((uint32_t)wr->num_sge > qp->cap.max_send_sge)
 			return -EINVAL;
-		memcpy(body, wr->sg_list, (size_t)wr->num_sge * sizeof(struct ciov_sge));
+		if (wr->num_sge)
+			memcpy(body, wr->sg_list, (size_t)wr->num_sge * sizeof(struct ciov_sge));
 		w.num_sge = (uint8_t)wr->num_sge;
 	}
 	memcpy(slot, &w, sizeof(w));
@@ -187,7 +188,9 @@ static int post_recv_ring(struct ciov_endpoint *ep, struct lib_ring *r, uint32_t
 		}
 		w.num_sge = (uint8_t)wr->num_sge;
 		memcpy(slot, &w, sizeof(w));
-		memcpy(slot + sizeof(w), wr->sg_list, (size_t)wr->num_sge * sizeof(struct ciov_sge));
+		if (wr->num_sge)
+			memcpy(slot + sizeof(w), wr->sg_list,
+			       (size_t)wr->num_sge * sizeof(struct ciov_sge));
 		prod++;
 	}
 	if (prod != start) {

@@ -376,6 +376,30 @@ static void flush_into_full_cq_puts_cq_in_error(void **state)
 	ciov_close_endpoint(ep);
 }
 
+static void hostile_ring_indices_put_queues_in_error_not_ciovd_down(void **state)
+{
+	struct ciov_endpoint *ep = qt_open("a");
+	struct ciov_qp_attr_wire err = {.qp_state = CIOV_QPS_ERR};
+	struct ciov_endpoint_attr ea;
+	struct qt_qp q;
+
+	qt_make_qp(ep, CIOV_QPT_RC, 4, &q);
+	qt_drive(q.qp, CIOV_QPS_RTS);
+	/* The tenant claims 2^31 WQEs on a 4-entry SQ and a CQ consumer index
+	 * far ahead of anything produced; then asks for a flush. */
+	qt_sq_ctrl(q.qp)->prod = 0x80000000u;
+	qt_cq_ctrl(q.cq)->cons = 0xdeadbeefu;
+	assert_int_equal(ciov_modify_qp(q.qp, &err, CIOV_QP_STATE), 0);
+	assert_int_equal(qt_sq_ctrl(q.qp)->error, 1);
+	/* Garbage in the RQ slots and a sane prod: the CQ's garbage cons
+	 * makes the flush stop at the CQ, which is in error. */
+	qt_rq_ctrl(q.qp)->prod = 4;
+	qt_drive(q.qp, CIOV_QPS_ERR);
+	/* ciovd is alive and well. */
+	assert_int_equal(ciov_query_endpoint(ep, &ea), 0);
+	ciov_close_endpoint(ep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +413,7 @@ int main(void)
 		cmocka_unit_test(err_flushes_outstanding_wrs_and_fires_event),
 		cmocka_unit_test(one_channel_tells_which_of_its_cqs_fired),
 		cmocka_unit_test(flush_into_full_cq_puts_cq_in_error),
+		cmocka_unit_test(hostile_ring_indices_put_queues_in_error_not_ciovd_down),
 	};
 
 	return cmocka_run_group_tests(tests, qt_group_setup, qt_group_teardown);

@@ -103,16 +103,12 @@ static void qp_with_foreign_pd_cq_or_srq_is_enoent(void **state)
 	qt_make_qp(a1, CIOV_QPT_RC, 4, &mine);
 	qt_make_qp(a2, CIOV_QPT_RC, 4, &other_conn);
 	qt_make_qp(b, CIOV_QPT_RC, 4, &other_ep);
-	/* Make b's handles ones that a never had. */
-	for (int i = 0; i < 3; i++) {
-		struct ciov_pd *pd;
-		struct ciov_cq *cq;
-
-		assert_int_equal(ciov_alloc_pd(b, &pd), 0);
-		assert_int_equal(ciov_create_cq(b, 4, NULL, NULL, &cq), 0);
-		other_ep.pd = pd;
-		other_ep.cq = cq;
-	}
+	/* Handles are per endpoint: make sure b's are not numerically a1's
+	 * own (then the lookup would rightly find a1's object). */
+	while (other_ep.pd->handle == mine.pd->handle)
+		assert_int_equal(ciov_alloc_pd(b, &other_ep.pd), 0);
+	while (other_ep.cq->handle == mine.cq->handle)
+		assert_int_equal(ciov_create_cq(b, 4, NULL, NULL, &other_ep.cq), 0);
 	assert_int_equal(ciov_create_srq(other_conn.pd, &sa, &srq_a2), 0);
 	rq = (struct ciov_ctl_qp_create_req){
 		.pd = mine.pd->handle, .qp_type = CIOV_QPT_RC,

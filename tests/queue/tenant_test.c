@@ -98,7 +98,11 @@ static void native_tenant_attaches_to_provisioned_qp_end_to_end(void **state)
 	/* Using it is the tenant's (CONFIG class): modify, post, flush, poll. */
 	qt_drive(qp, CIOV_QPS_RTS);
 	assert_int_equal(ciov_post_send(qp, &wr, NULL), 0);
-	qt_drive(qp, CIOV_QPS_ERR);
+	{
+		struct ciov_qp_attr_wire err = {.qp_state = CIOV_QPS_ERR};
+
+		assert_int_equal(ciov_modify_qp(qp, &err, CIOV_QP_STATE), 0);
+	}
 	assert_int_equal(ciov_poll_cq(cq, 1, &wc), 1);
 	assert_int_equal(wc.wr_id, 9);
 	assert_int_equal(wc.status, CIOV_WC_WR_FLUSH_ERR);
