@@ -51,7 +51,8 @@ void engine_qp_add(struct engine *e, struct qp *qp)
 	e->nqps++;
 	/* Receives need no doorbell: the engine looks at a receive queue
 	 * when a message arrives, or on its RNR timer. */
-	ring_store_relaxed(&qp->rq.ctrl->need_kick, 0);
+	if (!qp->srq)
+		ring_store_relaxed(&qp->rq.ctrl->need_kick, 0);
 	ring_store_relaxed(&qp->sq.ctrl->need_kick, e->asleep);
 }
 
@@ -72,8 +73,8 @@ void engine_qp_modified(struct engine *e, struct qp *qp)
 	if (qp->state == CIOV_QPS_RESET) {
 		qp->x.req = (struct req){.state = REQ_IDLE};
 		qp->x.resp = (struct resp){0};
-	} else if (qp->state == CIOV_QPS_ERR && qp->x.req.state != REQ_ERROR) {
-		engine_qp_error(qp);
+		if (!qp->srq)
+			ring_store_relaxed(&qp->rq.ctrl->need_kick, 0);
 	}
 	/* A modify may make work runnable (RTS with WQEs already posted). */
 	e->last_work_ns = engine_now_ns();

@@ -89,7 +89,7 @@ struct req {
 	enum req_state state;
 	union {
 		struct ciov_send_wqe wqe;
-		uint8_t raw[1024]; /* header + SGEs or inline data (<= 64 + 32 * 16) */
+		uint8_t raw[4096]; /* header + SGEs or inline data: RING_ENTRY_MAX */
 	} w;
 	uint64_t len;  /* message length */
 	uint64_t done; /* bytes moved */

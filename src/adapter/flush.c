@@ -9,56 +9,39 @@
 #include "adapter/qp.h"
 #include "common/ring.h"
 
-static bool flush_cqe(struct qp *qp, struct cq *cq, uint64_t wr_id, enum ciov_wc_opcode op)
-{
-	struct ciov_cqe cqe = {
-		.wr_id = wr_id,
-		.status = CIOV_WC_WR_FLUSH_ERR,
-		.opcode = (uint8_t)op,
-		.qp_num = qp->qpn,
-	};
-
-	qp->x.cnt.completions[CIOV_WC_WR_FLUSH_ERR]++;
-	/* A full CQ cannot take flushes; the rest wait for room. */
-	return cq_post(cq, &cqe, false) == 0;
-}
-
 unsigned engine_flush(struct qp *qp)
 {
-	union {
-		struct ciov_send_wqe s;
-		struct ciov_recv_wqe r;
-		uint8_t raw[1024];
-	} w;
-	unsigned n = 0;
+	unsigned n = 0, before, after;
 
+	/* A receive WQE taken for a message that never finished. */
 	if (qp->x.resp.have_wqe) {
+		struct ciov_cqe cqe = {
+			.wr_id = qp->x.resp.wqe.wr_id,
+			.status = CIOV_WC_WR_FLUSH_ERR,
+			.opcode = CIOV_WC_OP_RECV,
+			.qp_num = qp->qpn,
+		};
+
 		qp->x.resp.have_wqe = false;
-		n += flush_cqe(qp, qp->recv_cq, qp->x.resp.wqe.wr_id, CIOV_WC_OP_RECV);
+		if (cq_post(qp->recv_cq, &cqe, false) == 0)
+			n++;
 	}
-	while (qp->sq.entry_size <= sizeof(w) && ring_peek(&qp->sq, w.raw) == 0) {
-		if (!flush_cqe(qp, qp->send_cq, w.s.wr_id, CIOV_WC_OP_SEND))
-			return n;
-		ring_pop(&qp->sq);
-		n++;
-	}
-	/* An SRQ's WQEs belong to the SRQ, not to this QP: not flushed. */
-	while (!qp->srq && qp->rq.entry_size <= sizeof(w) && ring_peek(&qp->rq, w.raw) == 0) {
-		if (!flush_cqe(qp, qp->recv_cq, w.r.wr_id, CIOV_WC_OP_RECV))
-			return n;
-		ring_pop(&qp->rq);
-		n++;
-	}
-	return n;
+	before = ring_pending(&qp->sq) + (qp->srq ? 0 : ring_pending(&qp->rq));
+	qp_flush(qp); /* stops early when a CQ is full: the rest waits */
+	after = ring_pending(&qp->sq) + (qp->srq ? 0 : ring_pending(&qp->rq));
+	return n + (before - after);
 }
 
 void engine_qp_error(struct qp *qp)
 {
 	qp->state = CIOV_QPS_ERR;
 	qp->x.req.state = REQ_ERROR;
-	/* The rings stay readable (ring_set_error is for corrupt rings): the
-	 * tenant may keep posting, and each post is flushed. Posts to a QP in error must reach us to be flushed: ask for kicks
-	 * on the receive queue too. */
-	ring_store_relaxed(&qp->rq.ctrl->need_kick, 1);
+	ring_show_error(&qp->sq, true);
+	if (!qp->srq) {
+		ring_show_error(&qp->rq, true);
+		/* Posts to a QP in error must reach us to be flushed: ask for
+		 * kicks on the receive queue too. */
+		ring_store_relaxed(&qp->rq.ctrl->need_kick, 1);
+	}
 	engine_flush(qp);
 }

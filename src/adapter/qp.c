@@ -57,6 +57,7 @@ void qp_destroy(struct obj *o)
 {
 	struct qp *qp = container_of(o, struct qp, obj);
 
+	engine_qp_del(&o->ep->ad->engine, qp);
 	if (qp->pd)
 		obj_put(obj_of(qp->pd));
 	if (qp->send_cq)
@@ -285,6 +286,7 @@ int ctl_qp_create(struct caller *c, const struct ciov_ctl_qp_create_req *rq,
 	err = qp_describe(qp, rp, fds_out);
 	if (err)
 		goto err_free;
+	engine_qp_add(&c->ep->ad->engine, qp);
 	return 0;
 
 err_free:

@@ -14,6 +14,7 @@
 
 #include "adapter/ah.h"
 #include "adapter/ctl.h"
+#include "adapter/endpoint.h"
 #include "adapter/qp.h"
 #include "adapter/qp_state.h"
 
@@ -216,10 +217,7 @@ static void qp_enter_reset(struct qp *qp)
  * WR completes with WR_FLUSH_ERR (IBA 10.3.1.8). */
 static void qp_enter_err(struct qp *qp)
 {
-	ring_show_error(&qp->sq, true);
-	if (!qp->srq)
-		ring_show_error(&qp->rq, true);
-	qp_flush(qp); /* a CQ that overflows is in error itself */
+	engine_qp_error(qp);
 }
 
 int qp_modify(struct qp *qp, uint32_t mask, const struct ciov_qp_attr_wire *attr)
@@ -265,12 +263,14 @@ int qp_modify(struct qp *qp, uint32_t mask, const struct ciov_qp_attr_wire *attr
 		qp_enter_err(qp);
 		break;
 	case CIOV_QPS_SQD:
-		/* Nothing is in flight without an engine: drained at once. */
+		/* The engine finishes the message in hand and starts no
+		 * other: the SQ is drained when that one completes. */
 		qp->attr.sq_draining = 0;
 		break;
 	default:
 		break;
 	}
+	engine_qp_modified(&qp->obj.ep->ad->engine, qp);
 	return 0;
 }
 

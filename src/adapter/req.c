@@ -28,6 +28,8 @@
 #include "adapter/qp.h"
 #include "adapter/srq.h"
 
+_Static_assert(sizeof(((struct req *)0)->w.raw) >= RING_ENTRY_MAX, "a WQE fits the copy");
+
 const char *req_state_str(enum req_state s)
 {
 	static const char *const names[] = {

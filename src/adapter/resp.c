@@ -21,7 +21,7 @@ int resp_take_recv(struct qp *qp)
 	struct resp *rs = &qp->x.resp;
 	union {
 		struct ciov_recv_wqe wqe;
-		uint8_t raw[sizeof(struct ciov_recv_wqe) + ENGINE_MAX_SGE * sizeof(struct ciov_sge)];
+		uint8_t raw[RING_ENTRY_MAX];
 	} w;
 	struct ring *ring = qp->srq ? &qp->srq->ring : &qp->rq;
 	uint32_t max_sge = qp->srq ? qp->srq->max_sge : qp->cap.max_recv_sge;
