@@ -28,6 +28,7 @@
 #include "adapter/iommu.h"
 #include "adapter/log.h"
 #include "adapter/obj.h"
+#include "adapter/qp.h"
 #include "adapter/state.h"
 #include "common/fdmsg.h"
 
@@ -89,8 +90,55 @@ static struct json_object *quota_json(const uint64_t *v)
 	return o;
 }
 
+static const char *const wr_opcode_names[CIOV_WR_MAX] = {
+#define X(n, v) [CIOV_WR_##n] = #n,
+	CIOV_WR_OPCODES(X)
+#undef X
+};
+
+/* Traffic counters: totals, per opcode (those used), completions by status
+ * (those seen). */
+static struct json_object *traffic_json(const struct qp_counters *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *ops = json_object_new_object();
+	struct json_object *wc = json_object_new_object();
+	uint64_t t[4] = {0};
+
+	for (int op = 0; op < CIOV_WR_MAX; op++) {
+		struct json_object *one;
+
+		t[0] += c->msgs_out[op];
+		t[1] += c->bytes_out[op];
+		t[2] += c->msgs_in[op];
+		t[3] += c->bytes_in[op];
+		if (!c->msgs_out[op] && !c->msgs_in[op])
+			continue;
+		one = json_object_new_object();
+		json_object_object_add(one, "tx_msgs", json_object_new_uint64(c->msgs_out[op]));
+		json_object_object_add(one, "tx_bytes", json_object_new_uint64(c->bytes_out[op]));
+		json_object_object_add(one, "rx_msgs", json_object_new_uint64(c->msgs_in[op]));
+		json_object_object_add(one, "rx_bytes", json_object_new_uint64(c->bytes_in[op]));
+		json_object_object_add(ops, wr_opcode_names[op], one);
+	}
+	json_object_object_add(o, "tx_msgs", json_object_new_uint64(t[0]));
+	json_object_object_add(o, "tx_bytes", json_object_new_uint64(t[1]));
+	json_object_object_add(o, "rx_msgs", json_object_new_uint64(t[2]));
+	json_object_object_add(o, "rx_bytes", json_object_new_uint64(t[3]));
+	json_object_object_add(o, "rnr_waits", json_object_new_uint64(c->rnr_waits));
+	json_object_object_add(o, "retries", json_object_new_uint64(c->retries));
+	for (int st = 0; st <= CIOV_WC_GENERAL_ERR; st++)
+		if (c->completions[st])
+			json_object_object_add(wc, ciov_wc_status_str(st),
+					       json_object_new_uint64(c->completions[st]));
+	json_object_object_add(o, "by_opcode", ops);
+	json_object_object_add(o, "completions", wc);
+	return o;
+}
+
 struct json_object *admin_ep_json(const struct endpoint *ep)
 {
+	struct qp_counters traffic;
 	struct json_object *o = json_object_new_object();
 	struct json_object *owner = json_object_new_object();
 	struct json_object *cnt = json_object_new_object();
@@ -119,6 +167,8 @@ struct json_object *admin_ep_json(const struct endpoint *ep)
 	json_object_object_add(cnt, "iotlb_hits", json_object_new_uint64(hits));
 	json_object_object_add(cnt, "iotlb_misses", json_object_new_uint64(misses));
 	json_object_object_add(o, "counters", cnt);
+	ep_traffic(ep, &traffic);
+	json_object_object_add(o, "traffic", traffic_json(&traffic));
 	return o;
 }
 
@@ -437,6 +487,40 @@ static struct json_object *cmd_endpoint_show(struct adapter *ad, struct json_obj
 	return r;
 }
 
+static struct json_object *cmd_qp_show(struct adapter *ad, struct json_object *req)
+{
+	struct json_object *v, *r, *arr;
+	const struct obj *o;
+	struct endpoint *ep;
+	uint32_t h = 0;
+
+	if (!json_object_object_get_ex(req, "endpoint", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return admin_error(EINVAL, "qp.show needs \"endpoint\"");
+	ep = ep_find(ad, json_object_get_string(v));
+	if (!ep)
+		return admin_error(ENOENT, "no endpoint %.64s", json_object_get_string(v));
+	arr = json_object_new_array();
+	while ((o = pool_next(&ep->obj[CIOV_OBJ_QP], &h))) {
+		const struct qp *qp = container_of(o, struct qp, obj);
+		struct json_object *q = json_object_new_object();
+
+		json_object_object_add(q, "handle", json_object_new_uint64(o->handle));
+		json_object_object_add(q, "qpn", json_object_new_uint64(qp->qpn));
+		json_object_object_add(q, "type", json_object_new_string(qp->type == CIOV_QPT_RC ? "rc" : "ud"));
+		json_object_object_add(q, "state", json_object_new_string(ciov_qp_state_str(qp->state)));
+		json_object_object_add(q, "requester", json_object_new_string(req_state_str(qp->x.req.state)));
+		json_object_object_add(q, "dest_qpn", json_object_new_uint64(qp->attr.dest_qp_num));
+		json_object_object_add(q, "sl", json_object_new_int(qp->attr.ah_attr.sl));
+		json_object_object_add(q, "provisioned", json_object_new_boolean(o->owner == NULL));
+		json_object_object_add(q, "traffic", traffic_json(&qp->x.cnt));
+		json_object_array_add(arr, q);
+	}
+	r = admin_ok();
+	json_object_object_add(r, "qps", arr);
+	return r;
+}
+
 static struct json_object *cmd_adapter_show(struct adapter *ad, struct json_object *req)
 {
 	struct json_object *r = admin_ok();
@@ -455,6 +539,16 @@ static struct json_object *cmd_adapter_show(struct adapter *ad, struct json_obje
 	json_object_object_add(l, "max_cqe", json_object_new_uint64(ad->lim.max_cqe));
 	json_object_object_add(l, "max_mr_size", json_object_new_uint64(ad->lim.max_mr_size));
 	json_object_object_add(a, "limits", l);
+	{
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "qps", json_object_new_uint64(ad->engine.nqps));
+		json_object_object_add(e, "asleep", json_object_new_boolean(ad->engine.asleep));
+		json_object_object_add(e, "passes", json_object_new_uint64(ad->engine.passes));
+		json_object_object_add(e, "wakeups", json_object_new_uint64(ad->engine.wakeups));
+		json_object_object_add(e, "sleeps", json_object_new_uint64(ad->engine.sleeps));
+		json_object_object_add(a, "engine", e);
+	}
 	json_object_object_add(r, "adapter", a);
 	return r;
 }
@@ -472,6 +566,7 @@ static const struct admin_cmd {
 	{"endpoint.del", cmd_endpoint_del, {"name", "force"}},
 	{"endpoint.show", cmd_endpoint_show, {"name"}},
 	{"adapter.show", cmd_adapter_show, {NULL}},
+	{"qp.show", cmd_qp_show, {"endpoint"}},
 };
 
 /* NULL when every member of REQ is one CMD takes, else the first that is

@@ -8,6 +8,7 @@
 #include "adapter/endpoint.h"
 #include "adapter/iommu.h"
 #include "adapter/obj.h"
+#include "adapter/qp.h"
 
 static const uint64_t default_quota[CIOV_QUOTA_MAX] = {
 #define X(n, d) [CIOV_QUOTA_##n] = (d),
@@ -212,6 +213,16 @@ const char *ep_error_name(enum ep_error e)
 		[EP_ERR_OTHER] = "other",
 	};
 	return (unsigned)e < EP_ERR_MAX ? names[e] : "other";
+}
+
+void ep_traffic(const struct endpoint *ep, struct qp_counters *sum)
+{
+	const struct obj *o;
+	uint32_t h = 0;
+
+	*sum = ep->retired;
+	while ((o = pool_next(&ep->obj[CIOV_OBJ_QP], &h)))
+		qp_counters_add(sum, &container_of(o, struct qp, obj)->x.cnt);
 }
 
 bool ep_may_open(const struct endpoint *ep, uint32_t uid, uint32_t gid)

@@ -9,6 +9,7 @@
 #include <ciov/abi.h>
 
 #include "adapter/adapter.h"
+#include "adapter/engine.h"
 #include "adapter/pool.h"
 
 struct client;
@@ -54,6 +55,7 @@ struct endpoint {
 	uint64_t quota[CIOV_QUOTA_MAX];
 	uint64_t usage[CIOV_QUOTA_MAX];
 	struct ep_counters cnt;
+	struct qp_counters retired; /* traffic of QPs destroyed since start */
 	struct pool obj[CIOV_OBJ_MAX];
 	struct iommu *iommu;
 	struct client *clients; /* connections bound to this endpoint */
@@ -87,6 +89,9 @@ void ep_uncharge(struct endpoint *ep, enum ciov_quota q, uint64_t n);
 /* Counts a control operation and its result (0 or -errno). */
 void ep_count_op(struct endpoint *ep, int err);
 const char *ep_error_name(enum ep_error e);
+
+/* EP's traffic: the retired counters plus every live QP's. */
+void ep_traffic(const struct endpoint *ep, struct qp_counters *sum);
 
 /* Whether a process with UID/GID may open EP. */
 bool ep_may_open(const struct endpoint *ep, uint32_t uid, uint32_t gid);

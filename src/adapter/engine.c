@@ -11,6 +11,7 @@
 
 #include "adapter/adapter.h"
 #include "adapter/client.h"
+#include "adapter/endpoint.h"
 #include "adapter/engine.h"
 #include "adapter/qp.h"
 #include "common/container.h"
@@ -56,12 +57,23 @@ void engine_qp_add(struct engine *e, struct qp *qp)
 	ring_store_relaxed(&qp->sq.ctrl->need_kick, e->asleep);
 }
 
+void qp_counters_add(struct qp_counters *sum, const struct qp_counters *c)
+{
+	const uint64_t *from = (const uint64_t *)c;
+	uint64_t *to = (uint64_t *)sum;
+
+	_Static_assert(sizeof(*c) % sizeof(uint64_t) == 0, "counters are u64s");
+	for (size_t i = 0; i < sizeof(*c) / sizeof(uint64_t); i++)
+		to[i] += from[i];
+}
+
 void engine_qp_del(struct engine *e, struct qp *qp)
 {
 	struct qp_exec *x = &qp->x;
 
 	if (!x->listed)
 		return;
+	qp_counters_add(&qp->obj.ep->retired, &x->cnt);
 	x->prev->next = x->next;
 	x->next->prev = x->prev;
 	x->listed = false;
@@ -161,6 +173,7 @@ static bool engine_prepare_sleep(struct engine *e)
 		ring_store_relaxed(&qp_of_exec(x)->sq.ctrl->need_kick, 1);
 	ring_fence();
 	e->asleep = true;
+	e->sleeps++;
 	if (engine_pass(e, engine_now_ns())) {
 		engine_wake(e);
 		return false;
@@ -193,7 +206,6 @@ int engine_idle(void *arg)
 		e->last_work_ns = engine_now_ns();
 		return 0;
 	}
-	e->sleeps += e->asleep;
 	deadline = engine_next_deadline(e);
 	if (!deadline)
 		return -1;

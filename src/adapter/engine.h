@@ -74,6 +74,9 @@ struct qp_counters {
 	uint64_t retries;
 };
 
+/* SUM += C. */
+void qp_counters_add(struct qp_counters *sum, const struct qp_counters *c);
+
 /* The responder's side of a message in progress (the receive WQE). */
 struct resp {
 	bool have_wqe;

@@ -280,6 +280,7 @@ static void print_endpoint(struct json_object *ep)
 	print_header(ep);
 	print_quota(ep);
 	print_counters(ep);
+	print_traffic(json_member(ep, "traffic"));
 }
 
 static int endpoint_show(struct ctl *c, int argc, char **argv)

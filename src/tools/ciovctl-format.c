@@ -123,3 +123,21 @@ void print_json(const struct ctl *c, struct json_object *o)
 	flags |= c->pretty ? JSON_C_TO_STRING_PRETTY : JSON_C_TO_STRING_PLAIN;
 	puts(json_object_to_json_string_ext(o, flags));
 }
+
+/* traffic  tx_msgs N tx_bytes N ... and, below, the completions seen. */
+void print_traffic(struct json_object *t)
+{
+	struct json_object *wc = json_member(t, "completions");
+	struct ctl_line l;
+
+	if (!json_object_is_type(t, json_type_object))
+		return;
+	line_start(&l, stdout, 4, "traffic");
+	line_scalars(&l, t);
+	line_end(&l);
+	if (json_object_is_type(wc, json_type_object) && json_object_object_length(wc)) {
+		line_start(&l, stdout, 4, "completions");
+		line_scalars(&l, wc);
+		line_end(&l);
+	}
+}

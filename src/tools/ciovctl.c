@@ -23,6 +23,7 @@
 static const struct ctl_object *const objects[] = {
 	&endpoint_object,
 	&adapter_object,
+	&qp_object,
 	NULL,
 };
 

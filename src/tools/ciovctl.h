@@ -52,6 +52,7 @@ struct ctl {
 
 extern const struct ctl_object endpoint_object;
 extern const struct ctl_object adapter_object;
+extern const struct ctl_object qp_object;
 
 /* ciovctl.c: "ciovctl: message" on stderr; the usage error also prints the
  * object's usage and returns CTL_USAGE. */
@@ -89,6 +90,7 @@ struct ctl_line {
 void line_start(struct ctl_line *l, FILE *f, int indent, const char *label);
 void line_item(struct ctl_line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void line_end(struct ctl_line *l);
+void print_traffic(struct json_object *traffic);
 void line_scalars(struct ctl_line *l, struct json_object *o);
 void format_size(char *buf, size_t size, uint64_t v);
 void format_value(char *buf, size_t size, const char *key, struct json_object *v);
