@@ -17,6 +17,7 @@ static void iotlb_flush(struct iommu *mmu)
 {
 	for (size_t i = 0; i < IOTLB_ENTRIES; i++)
 		mmu->tlb[i].tag = IOTLB_TAG_NONE;
+	mmu->mru.tag = IOTLB_TAG_NONE;
 }
 
 int iommu_create(struct iommu **ret)
@@ -92,6 +93,7 @@ const struct iotlb_entry *iommu_fill(struct iommu *mmu, uint64_t iova)
 	e->first = m->iova;
 	e->last = m->last;
 	e->delta = (uintptr_t)m->host - (uintptr_t)m->iova;
+	mmu->mru = *e;
 	return e;
 }
 
@@ -138,6 +140,8 @@ int iommu_unmap(struct iommu *mmu, uint64_t iova, uint64_t len)
 	for (i = 0; i < IOTLB_ENTRIES; i++)
 		if (mmu->tlb[i].tag != IOTLB_TAG_NONE && mmu->tlb[i].first == m->iova)
 			mmu->tlb[i].tag = IOTLB_TAG_NONE;
+	if (mmu->mru.tag != IOTLB_TAG_NONE && mmu->mru.first == m->iova)
+		mmu->mru.tag = IOTLB_TAG_NONE;
 	i = (size_t)(m - mmu->map);
 	memmove(&mmu->map[i], &mmu->map[i + 1], (mmu->nmap - i - 1) * sizeof(*mmu->map));
 	mmu->nmap--;

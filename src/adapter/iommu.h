@@ -44,6 +44,9 @@ struct iotlb_entry {
 
 struct iommu {
 	struct iotlb_entry tlb[IOTLB_ENTRIES];
+	/* The mapping used last, whatever page: a transfer walking a large
+	 * buffer page after page hits here (valid unless tag is NONE). */
+	struct iotlb_entry mru;
 	struct iommu_mapping *map; /* sorted by iova, disjoint */
 	size_t nmap;
 	size_t cap;
@@ -81,6 +84,10 @@ static inline const struct iotlb_entry *iommu_entry(struct iommu *mmu, uint64_t 
 	if (__builtin_expect(e->tag == tag, 1)) {
 		mmu->hits++;
 		return e;
+	}
+	if (mmu->mru.tag != IOTLB_TAG_NONE && iova >= mmu->mru.first && iova <= mmu->mru.last) {
+		mmu->hits++;
+		return &mmu->mru;
 	}
 	mmu->misses++;
 	return iommu_fill(mmu, iova);

@@ -223,18 +223,26 @@ static void iotlb_counts_hits_and_misses(void **state)
 	iommu_stats(mmu, &hits, &misses);
 	assert_int_equal(hits, 2);
 	assert_int_equal(misses, 1);
-	/* Page 64 maps to the same IOTLB entry as page 0: conflict miss. */
+	/* Another page of the same mapping (a buffer walked page by page)
+	 * hits the most-recently-used entry. */
 	xlate(mmu, 64 * PG, 8, &err);
+	iommu_stats(mmu, &hits, &misses);
+	assert_int_equal(hits, 3);
+	assert_int_equal(misses, 1);
+	/* Page 512 of another mapping uses page 0's IOTLB entry: alternating
+	 * between them is a conflict miss each time. */
+	assert_int_equal(iommu_map(mmu, 512 * PG, 256 * PG, host(0x2000000), NULL), 0);
+	xlate(mmu, 512 * PG, 8, &err);
 	xlate(mmu, 0x100, 8, &err);
 	iommu_stats(mmu, &hits, &misses);
-	assert_int_equal(hits, 2);
+	assert_int_equal(hits, 3);
 	assert_int_equal(misses, 3);
 	/* An unmapped address is a miss, and is not cached. */
 	xlate(mmu, 0x1000000, 8, &err);
 	xlate(mmu, 0x1000000, 8, &err);
 	assert_int_equal(err, -EFAULT);
 	iommu_stats(mmu, &hits, &misses);
-	assert_int_equal(hits, 2);
+	assert_int_equal(hits, 3);
 	assert_int_equal(misses, 5);
 }
 

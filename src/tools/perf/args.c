@@ -41,6 +41,8 @@ void perf_usage(FILE *f)
 	      "  the test parameters and prints the results.\n"
 	      "Options:\n"
 	      "  --endpoint NAME    endpoint to open (default $CIOV_ENDPOINT)\n"
+	      "  --native           use the PD, memory, CQ and QP the endpoint's manager\n"
+	      "                     provisioned (handles in $CIOV_HV_*, see ciov-hv)\n"
 	      "  --runtime-dir DIR  where ciovd's sockets are (default $CIOV_RUNTIME_DIR, /run/ciov)\n"
 	      "  --port N           out-of-band TCP port (default 18515)\n"
 	      "  --size N           message size in bytes, K/M suffixes (default 65536 bw, 2 lat, 8 atomic)\n"
@@ -173,6 +175,7 @@ enum {
 	OPT_RUNTIME_DIR,
 	OPT_MTU,
 	OPT_VERSION,
+	OPT_NATIVE,
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +196,7 @@ static const struct option long_opts[] = {
 	{"mtu", required_argument, NULL, OPT_MTU},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"native", no_argument, NULL, OPT_NATIVE},
 	{0},
 };
 
@@ -257,6 +261,9 @@ int perf_parse_args(int argc, char **argv, struct perf_opts *o, FILE *out, FILE 
 			break;
 		case OPT_EVENT:
 			o->event = true;
+			break;
+		case OPT_NATIVE:
+			o->native = true;
 			break;
 		case OPT_VERIFY:
 			o->p.verify = true;

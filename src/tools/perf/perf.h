@@ -80,6 +80,7 @@ struct perf_opts {
 	const char *runtime_dir; /* NULL: libciov's default */
 	uint16_t port;
 	bool event; /* completion channel instead of busy polling */
+	bool native; /* attach to provisioned resources (ciov-hv) */
 	bool json;
 	bool inline_given; /* --inline was given (else a per-test default) */
 };
@@ -214,6 +215,7 @@ struct perf_res {
 	size_t buf_size;
 	size_t slot;	 /* bytes per slot */
 	struct ciov_mr *mr;
+	struct ciov_seg *seg; /* native: the provisioned memory */
 	uint32_t psn;
 	struct perf_conn peer;
 };

@@ -77,6 +77,55 @@ static uint32_t random_psn(void)
 	return v & 0xffffff; /* PSNs are 24 bits */
 }
 
+/* A handle the hypervisor left in the environment (ciov-hv), or 0. */
+static uint32_t hv_handle(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v ? (uint32_t)strtoul(v, NULL, 0) : 0;
+}
+
+/* Native mode: the tenant creates nothing; it attaches to what its manager
+ * provisioned and uses the provisioned memory as its buffer. */
+static int perf_res_attach(struct perf_res *r, struct perf_opts *o)
+{
+	int err;
+
+	if (r->num_qps != 1)
+		return fail("--native", -EINVAL);
+	err = ciov_open_pd(r->ep, hv_handle("CIOV_HV_PD"), &r->pd);
+	if (err)
+		return fail("open provisioned PD (run under ciov-hv)", err);
+	err = ciov_open_seg(r->ep, hv_handle("CIOV_HV_SEG"), &r->seg);
+	if (err)
+		return fail("open provisioned memory", err);
+	if (r->seg->length < r->buf_size)
+		return fail("provisioned memory too small for this test", -ENOSPC);
+	r->buf = r->seg->addr;
+	memset(r->buf, 0, r->buf_size);
+	err = ciov_open_mr(r->pd, hv_handle("CIOV_HV_MR"), &r->mr);
+	if (err)
+		return fail("open provisioned MR", err);
+	if (o->event) {
+		err = ciov_create_comp_channel(r->ep, &r->ch);
+		if (err)
+			return fail("create completion channel", err);
+	}
+	/* One provisioned CQ serves both directions. */
+	err = ciov_open_cq(r->ep, hv_handle("CIOV_HV_CQ"), NULL, r->ch, &r->scq.cq);
+	if (err)
+		return fail("open provisioned CQ", err);
+	r->rcq.cq = r->scq.cq;
+	err = ciov_open_qp(r->pd, hv_handle("CIOV_HV_QP"), r->scq.cq, r->rcq.cq, NULL, &r->qp[0]);
+	if (err)
+		return fail("open provisioned QP", err);
+	r->sq_depth = clamp_u32(r->sq_depth, r->qp[0]->cap.max_send_wr);
+	r->rq_depth = clamp_u32(r->rq_depth, r->qp[0]->cap.max_recv_wr);
+	o->p.tx_depth = clamp_u32(o->p.tx_depth, r->sq_depth);
+	o->p.inline_max = clamp_u32(o->p.inline_max, r->qp[0]->cap.max_inline_data);
+	return 0;
+}
+
 int perf_res_setup(struct perf_res *r, struct perf_opts *o, struct perf_conn *mine)
 {
 	struct perf_params *p = &o->p;
@@ -89,6 +138,8 @@ int perf_res_setup(struct perf_res *r, struct perf_opts *o, struct perf_conn *mi
 	r->num_qps = p->num_qps;
 	r->slot = round_up(perf_max_size(p) < 64 ? 64 : perf_max_size(p), 64);
 	r->buf_size = round_up(2 * r->slot * r->num_qps, page);
+	if (o->native)
+		goto native;
 	err = posix_memalign(&buf, page, r->buf_size);
 	if (err)
 		return fail("buffer", -err);
@@ -151,6 +202,14 @@ int perf_res_setup(struct perf_res *r, struct perf_opts *o, struct perf_conn *mi
 		if (err)
 			return fail("create QP", err);
 	}
+	goto describe;
+
+native:
+	r->sq_depth = p->kind == PERF_KIND_BW ? p->tx_depth : PERF_LAT_SQ_DEPTH;
+	r->rq_depth = !sends ? 1 : p->kind == PERF_KIND_BW ? PERF_SEND_RQ_DEPTH : PERF_LAT_RQ_DEPTH;
+	if (perf_res_attach(r, o))
+		return -1;
+describe:
 
 	r->psn = random_psn();
 	*mine = (struct perf_conn){
@@ -249,14 +308,18 @@ void perf_res_close(struct perf_res *r)
 		if (r->qp[q])
 			ciov_destroy_qp(r->qp[q]);
 	ciov_destroy_cq(r->scq.cq);
-	ciov_destroy_cq(r->rcq.cq);
+	if (r->rcq.cq != r->scq.cq)
+		ciov_destroy_cq(r->rcq.cq);
 	ciov_destroy_comp_channel(r->ch);
 	if (r->mr)
 		ciov_dereg_mr(r->mr);
+	if (r->seg)
+		ciov_detach_seg(r->seg); /* opened: released, not destroyed */
 	if (r->pd)
 		ciov_dealloc_pd(r->pd);
 	ciov_close_endpoint(r->ep);
 	ciov_adapter_close(r->ad);
-	free(r->buf);
+	if (!r->seg)
+		free(r->buf);
 	*r = (struct perf_res){0};
 }
