@@ -253,7 +253,7 @@ struct ciov_ctl_open_rep {
 	uint32_t max_inline;  /* bytes */
 	uint32_t max_qp_wr;   /* per queue */
 	uint32_t max_cqe;     /* per CQ */
-	/* fds: [0] the doorbell eventfd the tenant kicks when the engine sleeps */
+	/* fds: [0] the doorbell: write end of a pipe the tenant writes to when the engine sleeps */
 };
 
 struct ciov_ctl_seg_attach_req {
@@ -293,7 +293,7 @@ struct ciov_ctl_mr_rep {
 struct ciov_ctl_chan_rep {
 	uint32_t handle;
 	uint32_t rsvd;
-	/* fds: [0] eventfd written once per completion event */
+	/* fds: [0] read end of a pipe: one byte per completion event */
 };
 
 struct ciov_ctl_cq_create_req {
@@ -518,7 +518,7 @@ CIOV_CTL_OPS(X)
  *
  * Doorbells (virtio event-idx style): the engine sets need_kick before it
  * sleeps; a producer that sees need_kick after publishing clears it and
- * writes the doorbell eventfd. CQ arming: the tenant bumps arm_seq (with
+ * writes the doorbell pipe. CQ arming: the tenant bumps arm_seq (with
  * arm_solicited for solicited-only); the engine, after publishing a CQE,
  * compares arm_seq with the last one it served, increments event_seq and
  * signals the channel; a library serving several CQs with one channel finds

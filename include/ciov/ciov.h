@@ -4,7 +4,7 @@
  *
  * Control operations travel over the adapter's tenant socket; the data path
  * (post_send, post_recv, poll_cq) only touches shared-memory rings and, when
- * the engine sleeps, a doorbell eventfd.
+ * the engine sleeps, a doorbell pipe.
  *
  * Conventions: every int function returns 0 (or a count where documented) or
  * a negative errno; constructors write *ret only on success; destructors

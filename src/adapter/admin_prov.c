@@ -53,7 +53,7 @@ static const char busy_pd[] =
 	"a tenant has it open, or MRs, SRQs, QPs or AHs still use it: destroy those first";
 
 /* Ops for the manager only: OPEN, CLOSE and *_OPEN are a tenant's; a
- * completion channel is an eventfd for a process, useless over JSON. */
+ * completion channel is a pipe for a process, useless over JSON. */
 static const struct prov_cmd prov_cmds[] = {
 	{"pd.alloc", CIOV_CTL_PD_ALLOC, run_call, NO_HINTS},
 	{"pd.dealloc", CIOV_CTL_PD_DEALLOC, run_call, HINTS({EBUSY, busy_pd})},
@@ -154,7 +154,7 @@ static int run_call(struct caller *c, const struct prov_cmd *pc, const void *rq,
 
 	err = ctl_call(c, pc->op, rq, pcd->req->size, rp.buf, &rep_len, fds, nfds, fds_out,
 		       &nfds_out);
-	/* Ring memfds and eventfds are for a tenant's process: the object
+	/* Ring memfds and channel pipes are for a tenant's process: the object
 	 * keeps its own, a tenant gets them with the *_OPEN op. */
 	fdmsg_close_all(fds_out, nfds_out);
 	if (err)

@@ -1,20 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Completion channels: an eventfd per channel, created by ciovd. ciovd
- * keeps one fd and sends the tenant a dup.
+ * Completion channels: a pipe per channel, created by ciovd. ciovd keeps
+ * the write end, the tenant gets the read end; one byte per event.
  *
- * Security model: the dup shares the open file description, so the tenant
- * can change its flags (clear O_NONBLOCK) and its counter (write up to
- * 2^64-2). chan_notify() therefore never trusts the flags: it polls for
- * writability first and writes with the counter's headroom checked, so a
- * well-behaved tenant can never make ciovd block. A tenant racing its own
- * writes against ciovd's could still stall it; the fix is a pipe (separate
- * description for the write end), see the report of this part.
+ * Security model: a pipe's two ends are separate open file descriptions,
+ * so nothing the tenant does to its end (clearing O_NONBLOCK, not reading)
+ * can make ciovd's non-blocking write block: a full pipe is EAGAIN, and
+ * the tenant has unread events then anyway. (An eventfd shared by dup
+ * would share its flags with the tenant.)
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "adapter/client.h"
@@ -53,13 +49,10 @@ int chan_lookup(struct caller *c, uint32_t handle, struct chan **ret)
 
 void chan_notify(struct chan *ch)
 {
-	struct pollfd pfd = {.fd = ch->efd, .events = POLLOUT};
-	uint64_t one = 1;
+	static const char one = 1;
 
-	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT))
-		return; /* counter saturated by the tenant: it has events */
-	if (write(ch->efd, &one, sizeof(one)) < 0) {
-		/* EAGAIN: the tenant filled the counter meanwhile. */
+	if (write(ch->efd, &one, 1) < 0) {
+		/* EAGAIN: the pipe is full of unread events already. */
 	}
 }
 
@@ -74,15 +67,16 @@ int ctl_chan_create(struct caller *c, const struct ciov_ctl_none *rq, struct cio
 	if (err)
 		return err;
 	ch = container_of(o, struct chan, obj);
-	ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ch->efd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	fds_out[0] = fcntl(ch->efd, F_DUPFD_CLOEXEC, 0);
-	if (fds_out[0] < 0) {
-		err = -errno;
-		goto err_free;
+	{
+		int p[2];
+
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+			ch->efd = -1;
+			err = -errno;
+			goto err_free;
+		}
+		ch->efd = p[1];
+		fds_out[0] = p[0]; /* the dispatcher sends and closes it */
 	}
 	rp->handle = o->handle;
 	return 0;

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <ciov/ciov.h>
@@ -147,8 +147,18 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 		ep_count_op(ep, err);
 		return err;
 	}
-	c->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	fds_out[0] = c->doorbell >= 0 ? dup(c->doorbell) : -1;
+	/* The doorbell is a pipe: the tenant writes, the engine reads its own
+	 * end, whose flags no tenant can change (an eventfd shared by dup
+	 * would let the tenant make the engine's read block). */
+	{
+		int p[2];
+
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+			p[0] = p[1] = -1;
+		}
+		c->doorbell = p[0];
+		fds_out[0] = p[1];
+	}
 	err = fds_out[0] < 0 ? -errno : engine_watch_doorbell(&c->ad->engine, c);
 	if (err) {
 		ep_uncharge(ep, CIOV_QUOTA_connections, 1);

@@ -4,9 +4,9 @@
  * data path is in post.c).
  *
  * Events: one channel may serve several CQs. ciovd, when an armed CQ gets
- * a completion, increments that CQ's ctrl->event_seq and then writes 1 to
- * the channel's eventfd. ciov_get_cq_event() reads the eventfd (one count
- * per event) and hands out, for each count, a CQ of the channel whose
+ * a completion, increments that CQ's ctrl->event_seq and then writes one
+ * byte to the channel's pipe. ciov_get_cq_event() reads the pipe (one byte
+ * per event) and hands out, for each byte, a CQ of the channel whose
  * event_seq is ahead of what the library has handed out for it, searching
  * round robin so that a busy CQ cannot hide the others.
  */
@@ -132,7 +132,7 @@ static struct cq_priv *chan_find_fired(struct chan_priv *ch)
 		return NULL;
 	do {
 		/* Pairs with ciovd's release store of event_seq in cq_post(),
-		 * made before it wrote the eventfd we have read. */
+		 * made before it wrote the byte we have read. */
 		if (ring_load_acquire(&cq->ring.ctrl->event_seq) != cq->events_seen) {
 			ch->scan = cq->ch_next;
 			return cq;
@@ -151,7 +151,7 @@ int ciov_get_cq_event(struct ciov_comp_channel *pub, struct ciov_cq **cq_out, vo
 	ch = chan_priv_of(pub);
 	for (;;) {
 		struct cq_priv *cq = NULL;
-		uint64_t n;
+		char buf[64];
 		ssize_t r;
 
 		pthread_mutex_lock(&ch->lock);
@@ -172,16 +172,17 @@ int ciov_get_cq_event(struct ciov_comp_channel *pub, struct ciov_cq **cq_out, vo
 			return 0;
 		}
 		/* Outside the lock: this may block. */
-		r = read(pub->fd, &n, sizeof(n));
+		/* One byte per event (the channel is a pipe). */
+		r = read(pub->fd, buf, sizeof(buf));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (r != sizeof(n))
-			return -EIO;
+		if (r == 0)
+			return -ENOTCONN; /* the adapter closed the channel */
 		pthread_mutex_lock(&ch->lock);
-		ch->pending += n;
+		ch->pending += (uint64_t)r;
 		pthread_mutex_unlock(&ch->lock);
 	}
 }

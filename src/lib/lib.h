@@ -26,7 +26,7 @@ struct ciov_endpoint {
 	struct ciov_adapter *ad;
 	int sock;
 	uint32_t seq;
-	int doorbell; /* eventfd: kick when a ring says need_kick */
+	int doorbell; /* pipe write end: kick when a ring says need_kick */
 	struct ciov_ctl_open_rep info;
 	char name[CIOV_NAME_MAX];
 	struct lib_obj objs; /* list head */

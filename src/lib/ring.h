@@ -51,7 +51,7 @@ struct chan_priv {
 	pthread_mutex_t lock; /* cqs, pending, scan */
 	struct cq_priv *cqs;
 	struct cq_priv *scan; /* where the next search starts (fairness) */
-	uint64_t pending;     /* events read from the eventfd, not handed out */
+	uint64_t pending;     /* events read from the channel pipe, not handed out */
 };
 
 struct srq_priv {
