@@ -181,6 +181,34 @@ enum ciov_obj_type {
 	CIOV_OBJ_MAX
 };
 
+/* Affiliated asynchronous events (IBA 11.6.3); numbering equals
+ * libibverbs' enum ibv_event_type. */
+#define CIOV_ASYNC_EVENTS(X)                                                   \
+	X(CQ_ERR, 0)                                                           \
+	X(QP_FATAL, 1)                                                         \
+	X(QP_REQ_ERR, 2)                                                       \
+	X(QP_ACCESS_ERR, 3)                                                    \
+	X(COMM_EST, 4)                                                         \
+	X(SQ_DRAINED, 5)                                                       \
+	X(SRQ_ERR, 14)                                                         \
+	X(SRQ_LIMIT_REACHED, 15)                                               \
+	X(QP_LAST_WQE_REACHED, 16)
+
+enum ciov_async_event_type {
+#define X(n, v) CIOV_EVENT_##n = v,
+	CIOV_ASYNC_EVENTS(X)
+#undef X
+};
+
+/* One entry of a connection's async event ring (CIOV_RING_ASYNC). */
+struct ciov_async_event {
+	uint32_t type;	   /* enum ciov_async_event_type */
+	uint32_t obj_type; /* enum ciov_obj_type of the affiliated object */
+	uint32_t handle;   /* its handle */
+	uint32_t rsvd;
+};
+_Static_assert(sizeof(struct ciov_async_event) == 16, "async event");
+
 /* Endpoint modes (DESIGN.md): who may create resources. */
 enum ciov_mode {
 	CIOV_MODE_PASSTHROUGH = 0,
@@ -253,7 +281,12 @@ struct ciov_ctl_open_rep {
 	uint32_t max_inline;  /* bytes */
 	uint32_t max_qp_wr;   /* per queue */
 	uint32_t max_cqe;     /* per CQ */
-	/* fds: [0] the doorbell: write end of a pipe the tenant writes to when the engine sleeps */
+	uint32_t async_entries; /* async event ring */
+	uint32_t rsvd;
+	uint64_t async_map_size;
+	/* fds: [0] the doorbell: write end of a pipe the tenant writes to when
+	 * the engine sleeps; [1] the async event ring's memfd; [2] read end of
+	 * a pipe, one byte per async event */
 };
 
 struct ciov_ctl_seg_attach_req {
@@ -459,7 +492,7 @@ struct ciov_ctl_query_ep_rep {
  * is closed. Authorization (who may call what in which mode) lives in ciovd.
  */
 #define CIOV_CTL_OPS(X)                                                        \
-	X(OPEN, open, ciov_ctl_open_req, ciov_ctl_open_rep, 0, 1)             \
+	X(OPEN, open, ciov_ctl_open_req, ciov_ctl_open_rep, 0, 3)             \
 	X(QUERY_EP, query_ep, ciov_ctl_none, ciov_ctl_query_ep_rep, 0, 0)     \
 	X(LIST, list, ciov_ctl_list_req, ciov_ctl_list_rep, 0, 0)             \
 	X(CLOSE, close, ciov_ctl_close_req, ciov_ctl_none, 0, 0)                 \
@@ -558,6 +591,7 @@ enum ciov_ring_kind {
 	CIOV_RING_RQ = 2,
 	CIOV_RING_CQ = 3,
 	CIOV_RING_SRQ = 4,
+	CIOV_RING_ASYNC = 5, /* ciovd produces struct ciov_async_event */
 };
 
 struct ciov_sge {

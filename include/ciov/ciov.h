@@ -268,6 +268,14 @@ int ciov_post_recv(struct ciov_qp *qp, const struct ciov_recv_wr *wr,
 int ciov_create_ah(struct ciov_pd *pd, const struct ciov_ah_attr *attr, struct ciov_ah **ret);
 int ciov_destroy_ah(struct ciov_ah *ah);
 
+/* Affiliated asynchronous events (SRQ limit reached, CQ overrun, SQ
+ * drained). ciov_async_fd() becomes readable when one may be pending;
+ * ciov_get_async_event() returns the next, blocking while there is none
+ * (-EAGAIN instead if the fd was made non-blocking). */
+int ciov_async_fd(struct ciov_endpoint *ep);
+int ciov_get_async_event(struct ciov_endpoint *ep, struct ciov_async_event *ev);
+const char *ciov_event_type_str(enum ciov_async_event_type type);
+
 /* Native mode: attach to objects the endpoint's manager provisioned. The
  * returned object is released (not destroyed) by the matching destroy
  * function. */

@@ -69,6 +69,7 @@ void client_kill(struct client *c)
 	engine_unwatch_doorbell(&c->ad->engine, c);
 	if (c->doorbell >= 0)
 		close(c->doorbell);
+	async_fini(&c->async);
 	c->ad->nconns--;
 	c->reap.fn = client_reap;
 	loop_defer(&c->ad->loop, &c->reap);
@@ -154,16 +155,18 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 		int p[2];
 
 		if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
-			p[0] = p[1] = -1;
+			err = -errno;
+			goto err_uncharge;
 		}
 		c->doorbell = p[0];
 		fds_out[0] = p[1];
 	}
-	err = fds_out[0] < 0 ? -errno : engine_watch_doorbell(&c->ad->engine, c);
-	if (err) {
-		ep_uncharge(ep, CIOV_QUOTA_connections, 1);
-		return err;
-	}
+	err = engine_watch_doorbell(&c->ad->engine, c);
+	if (err)
+		goto err_doorbell;
+	err = async_init(&c->async, fds_out + 1, rp);
+	if (err)
+		goto err_async;
 	client_bind(c, ep);
 	rp->endpoint_id = ep->id;
 	rp->mode = ep->mode;
@@ -175,6 +178,17 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 	rp->max_cqe = lim->max_cqe;
 	ep_count_op(ep, 0);
 	return 0;
+
+	/* The dispatcher closes what is in fds_out. */
+err_async:
+	async_fini(&c->async);
+	engine_unwatch_doorbell(&c->ad->engine, c);
+err_doorbell:
+	close(c->doorbell);
+	c->doorbell = -1;
+err_uncharge:
+	ep_uncharge(ep, CIOV_QUOTA_connections, 1);
+	return err;
 }
 
 static int client_reply(struct client *c, const struct ciov_ctl_hdr *rqh, int status,
@@ -239,11 +253,13 @@ static int client_handle(struct client *c, const char *buf, size_t len, int *fds
 
 		memcpy(&rq, buf + sizeof(h), sizeof(rq));
 		memset(rep.buf, 0, sizeof(struct ciov_ctl_open_rep));
-		fds_out[0] = -1;
+		fds_out[0] = fds_out[1] = fds_out[2] = -1;
 		err = ctl_open(&caller, &rq, (void *)rep.buf, NULL, fds_out);
 		if (!err) {
 			rep_len = sizeof(struct ciov_ctl_open_rep);
-			nfds_out = 1;
+			nfds_out = 3;
+		} else {
+			fdmsg_close_all(fds_out, 3);
 		}
 		return client_reply(c, &h, err, rep.buf, rep_len, fds_out, nfds_out);
 	}
@@ -310,6 +326,8 @@ void client_accept(struct loop_src *src, uint32_t events)
 	}
 	c->ad = ad;
 	c->doorbell = -1;
+	c->async.mem.fd = -1;
+	c->async.pipe_w = -1;
 	c->src.fd = fd;
 	c->src.fn = client_event;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 ||

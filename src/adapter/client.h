@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "adapter/async.h"
 #include "adapter/loop.h"
 
 struct adapter;
@@ -22,6 +23,7 @@ struct client {
 	struct client *ep_next;
 	int doorbell;	      /* eventfd the tenant kicks, -1 before OPEN */
 	struct loop_src bell; /* the engine's watch on it */
+	struct async_q async; /* affiliated events for this tenant */
 	struct obj **att;     /* provisioned objects this tenant opened */
 	uint32_t natt;
 	uint32_t catt;

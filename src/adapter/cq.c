@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 
+#include "adapter/async.h"
 #include "adapter/ctl.h"
 #include "adapter/cq.h"
 #include "adapter/endpoint.h"
@@ -146,7 +147,11 @@ int cq_post(struct cq *cq, const struct ciov_cqe *cqe, bool solicited)
 
 	err = ring_push(&cq->ring, cqe);
 	if (err) {
+		bool first = !cq->ring.error;
+
 		ring_set_error(&cq->ring); /* IBA 11.4.2.1: CQ overrun */
+		if (first)
+			async_post(&cq->obj, CIOV_EVENT_CQ_ERR);
 		return err;
 	}
 	/* Pairs with the release store of arm_seq in ciov_req_notify_cq():

@@ -88,6 +88,8 @@ void engine_qp_modified(struct engine *e, struct qp *qp)
 		if (!qp->srq)
 			ring_store_relaxed(&qp->rq.ctrl->need_kick, 0);
 	}
+	if (qp->state == CIOV_QPS_SQD && qp->attr.en_sqd_async_notify)
+		qp->x.sqd_notify = true;
 	/* A modify may make work runnable (RTS with WQEs already posted). */
 	e->last_work_ns = engine_now_ns();
 }

@@ -113,6 +113,7 @@ struct qp_exec {
 	struct resp resp;
 	struct qp_counters cnt;
 	bool listed;
+	bool sqd_notify; /* SQ_DRAINED due once the SQ is drained */
 };
 
 struct engine {

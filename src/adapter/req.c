@@ -18,6 +18,7 @@
 
 #include "adapter/adapter.h"
 #include "adapter/ah.h"
+#include "adapter/async.h"
 #include "adapter/cq.h"
 #include "adapter/endpoint.h"
 #include "adapter/engine.h"
@@ -580,6 +581,12 @@ static bool req_step_IDLE(struct qp *qp, uint64_t now)
 	struct req *r = &qp->x.req;
 	enum ciov_wc_status st;
 
+	if (qp->state == CIOV_QPS_SQD && qp->x.sqd_notify) {
+		/* IBA 10.3.1.5: drained, nothing in hand: say so once. */
+		qp->x.sqd_notify = false;
+		async_post(&qp->obj, CIOV_EVENT_SQ_DRAINED);
+		return true;
+	}
 	if (qp->state != CIOV_QPS_RTS)
 		return false;
 	if (req_fetch(qp, &st))

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 
+#include "adapter/async.h"
 #include "adapter/cq.h"
 #include "adapter/engine.h"
 #include "adapter/mr.h"
@@ -48,6 +49,12 @@ int resp_take_recv(struct qp *qp)
 			return CIOV_WC_LOC_PROT_ERR;
 		rs->seg[rs->nseg++] = (struct dma_seg){sge[i].addr, sge[i].length};
 		rs->cap += sge[i].length;
+	}
+	/* IBA 10.2.9.5 / 11.6.3.1: fewer WQEs left than the armed limit:
+	 * one SRQ_LIMIT_REACHED event, and the limit disarms. */
+	if (qp->srq && qp->srq->srq_limit && ring_pending(&qp->srq->ring) < qp->srq->srq_limit) {
+		srq_set_limit(qp->srq, 0);
+		async_post(&qp->srq->obj, CIOV_EVENT_SRQ_LIMIT_REACHED);
 	}
 	return CIOV_WC_SUCCESS;
 }

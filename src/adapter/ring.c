@@ -113,7 +113,7 @@ void ring_init(struct ring *r, void *base, enum ciov_ring_kind kind, uint32_t en
 	c->entries = entries;
 	c->entry_size = entry_size;
 	c->owner = owner;
-	c->need_kick = kind != CIOV_RING_CQ;
+	c->need_kick = kind != CIOV_RING_CQ && kind != CIOV_RING_ASYNC;
 }
 
 void ring_reset(struct ring *r)
@@ -123,7 +123,7 @@ void ring_reset(struct ring *r)
 	ring_store_relaxed(&r->ctrl->prod, 0);
 	ring_store_relaxed(&r->ctrl->cons, 0);
 	ring_store_relaxed(&r->ctrl->error, 0);
-	ring_store_relaxed(&r->ctrl->need_kick, r->kind != CIOV_RING_CQ);
+	ring_store_relaxed(&r->ctrl->need_kick, r->kind != CIOV_RING_CQ && r->kind != CIOV_RING_ASYNC);
 }
 
 void ring_set_error(struct ring *r)

@@ -49,7 +49,7 @@ static void srq_describe(const struct srq *srq, struct ciov_ctl_srq_rep *rp)
 	rp->map_size = srq->mem.size;
 }
 
-static void srq_set_limit(struct srq *srq, uint32_t limit)
+void srq_set_limit(struct srq *srq, uint32_t limit)
 {
 	srq->srq_limit = limit;
 	/* The engine reads its own copy; the ring shows the tenant what is

@@ -21,6 +21,9 @@ struct srq {
 	uint64_t wrs; /* charged to the wrs quota */
 };
 
+/* Arms (LIMIT > 0) or disarms the SRQ limit event. */
+void srq_set_limit(struct srq *srq, uint32_t limit);
+
 /* The SRQ HANDLE that caller C may use (no reference taken). */
 int srq_lookup(struct caller *c, uint32_t handle, struct srq **ret);
 

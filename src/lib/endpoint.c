@@ -129,7 +129,7 @@ int ciov_open_endpoint(struct ciov_adapter *ad, const char *name, struct ciov_en
 {
 	struct ciov_ctl_open_req rq = {.abi = CIOV_ABI_VERSION};
 	struct ciov_endpoint *ep;
-	int err;
+	int fds[3], err;
 
 	if (!name || !*name)
 		name = getenv("CIOV_ENDPOINT");
@@ -142,6 +142,7 @@ int ciov_open_endpoint(struct ciov_adapter *ad, const char *name, struct ciov_en
 		return -ENOMEM;
 	ep->ad = ad;
 	ep->doorbell = -1;
+	ep->async_fd = -1;
 	ep->objs.next = ep->objs.prev = &ep->objs;
 	strcpy(ep->name, name);
 	strcpy(rq.name, name);
@@ -151,12 +152,19 @@ int ciov_open_endpoint(struct ciov_adapter *ad, const char *name, struct ciov_en
 		goto err_free;
 	}
 	err = lib_call(ep, CIOV_CTL_OPEN, &rq, sizeof(rq), &ep->info, sizeof(ep->info), NULL, 0,
-		       &ep->doorbell, 1);
+		       fds, 3);
 	if (err)
 		goto err_close;
+	ep->doorbell = fds[0];
+	err = lib_async_attach(ep, fds[1], fds[2]);
+	if (err)
+		goto err_async;
 	*ret = ep;
 	return 0;
 
+err_async:
+	lib_async_detach(ep);
+	close(ep->doorbell);
 err_close:
 	close(ep->sock);
 err_free:
@@ -178,6 +186,7 @@ void ciov_close_endpoint(struct ciov_endpoint *ep)
 		lo->release(lo);
 	}
 	mem_fini(ep);
+	lib_async_detach(ep);
 	if (ep->doorbell >= 0)
 		close(ep->doorbell);
 	free(ep);

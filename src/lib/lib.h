@@ -31,6 +31,9 @@ struct ciov_endpoint {
 	char name[CIOV_NAME_MAX];
 	struct lib_obj objs; /* list head */
 	struct mem_map *mem;
+	int async_fd;		      /* pipe read end: a byte per event */
+	void *async_map;	      /* the event ring's memory */
+	struct lib_ring *async_ring;
 };
 
 #define lib_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
@@ -51,6 +54,11 @@ int lib_call(struct ciov_endpoint *ep, enum ciov_ctl_op op, const void *req, siz
 
 /* CLOSE: releases an object this connection opened (native attach). */
 int lib_close_handle(struct ciov_endpoint *ep, enum ciov_obj_type type, uint32_t handle);
+
+struct lib_ring;
+/* async.c: maps the OPEN reply's event ring (takes MEMFD) and keeps PIPE_R. */
+int lib_async_attach(struct ciov_endpoint *ep, int memfd, int pipe_r);
+void lib_async_detach(struct ciov_endpoint *ep);
 
 /* Part hooks called by ciov_close_endpoint (after the socket is closed). */
 void mem_fini(struct ciov_endpoint *ep);
