@@ -21,24 +21,10 @@
 #include <ciov/ciov.h>
 
 #include "harness.h"
+#include "stats.h"
 
 enum bench_op { OP_CREATE, OP_MODIFY_RTS, OP_DESTROY, OP_MAX };
 static const char *const op_names[OP_MAX] = {"create_qp", "modify_to_rts", "destroy_qp"};
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void report(const char *mode, enum bench_op op, double *v, int n)
 {

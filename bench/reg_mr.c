@@ -26,35 +26,12 @@
 #include <ciov/ciov.h>
 
 #include "harness.h"
+#include "stats.h"
 
 #define ITERS_SEGMENT 1000
 #define ITERS_NEW 200
 #define ITERS_NATIVE 500
 #define REOPEN_EVERY 50 /* "new" memory: release its segments this often */
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts V and returns its quantile Q (0..1). */
-static double quantile(double *v, int n, double q)
-{
-	int i = (int)(q * (n - 1) + 0.5);
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[i];
-}
 
 static double memcpy_median(size_t size)
 {

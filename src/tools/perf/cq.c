@@ -20,6 +20,7 @@
 /* Empty polls between two looks at stop_fd in busy mode: a look is a
  * syscall (~1 us), a yield about the same. */
 #define STOP_CHECK_EVERY 64
+#define SQ_FULL_RETRIES 100000 /* yields, ~0.1 s */
 
 bool perf_readable(int fd)
 {
@@ -56,8 +57,8 @@ static int wait_event(struct perf_res *r, int stop_fd)
 		while (poll(pfd, 2, -1) < 0)
 			if (errno != EINTR)
 				return -errno;
-		if (pfd[1].revents && !pfd[0].revents)
-			return 1;
+		if (pfd[1].revents)
+			return 1; /* the caller reads it; the CQ stays armed */
 	}
 	err = ciov_get_cq_event(r->ch, &fired, &ctx);
 	if (err)
@@ -115,6 +116,13 @@ int perf_post_send(struct perf_res *r, uint32_t q, struct ciov_send_wr *wr)
 	const struct ciov_send_wr *bad;
 	int err = ciov_post_send(r->qp[q], wr, &bad);
 
+	/* A full SQ although our count says there is room: ciovd writes a
+	 * send CQE just before it releases the WQE's slot (req_complete()),
+	 * so a slot may lag its completion by an instant. Wait for it. */
+	for (int i = 0; err == -ENOMEM && i < SQ_FULL_RETRIES; i++) {
+		sched_yield();
+		err = ciov_post_send(r->qp[q], wr, &bad);
+	}
 	if (err) {
 		fprintf(stderr, "ciov-perf: post send on QP %u: %s\n", r->qp[q]->qp_num,
 			strerror(-err));
