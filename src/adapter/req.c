@@ -101,6 +101,9 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 		qp->x.cnt.msgs_out[op]++;
 		qp->x.cnt.bytes_out[op] += r->len;
 	}
+	/* Free the slot before the tenant can see the completion: a tenant
+	 * that polls it and posts at once must find room. */
+	ring_pop(&qp->sq);
 	qp->x.cnt.completions[status]++;
 	if (signaled || status != CIOV_WC_SUCCESS) {
 		struct ciov_cqe cqe = {
@@ -114,7 +117,6 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 		if (cq_post(qp->send_cq, &cqe, false))
 			status = CIOV_WC_GENERAL_ERR; /* CQ overrun: IBA 11.4.2.1 */
 	}
-	ring_pop(&qp->sq);
 	r->state = REQ_IDLE;
 	r->done = r->len = 0;
 	r->started = 0;

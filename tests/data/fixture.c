@@ -192,8 +192,10 @@ void fx_tenant_new(struct fx_tenant *t, const char *name, enum ciov_mode mode, s
 		native_memory(t);
 	} else {
 		assert_int_equal(ciov_alloc_pd(t->ep, &t->pd), 0);
-		/* Ordinary heap memory: libciov re-backs it on registration. */
-		t->buf = malloc(t->len);
+		/* Ordinary heap memory: libciov re-backs it on registration.
+		 * Page-aligned, so that two tenants' buffers never share a
+		 * page (libciov bug: see adjacent_heap_test.c). */
+		t->buf = aligned_alloc((size_t)page, t->len);
 		assert_non_null(t->buf);
 		memset(t->buf, 0, t->len);
 		assert_int_equal(ciov_reg_mr(t->pd, t->buf, t->len, CIOV_ACCESS_ALL, &t->mr), 0);
@@ -519,6 +521,26 @@ void fx_check_wc(const struct ciov_wc *wc, uint64_t wr_id, enum ciov_wc_status s
 		fail_msg("completion: want wr_id %llu %s opcode %d, got wr_id %llu %s opcode %d",
 			 (unsigned long long)wr_id, ciov_wc_status_str(status), opcode,
 			 (unsigned long long)wc->wr_id, ciov_wc_status_str(wc->status), wc->opcode);
+}
+
+void fx_pair_new(struct fx_pair *p, const char *tag, enum ciov_mode mode, size_t len,
+		 const struct fx_qp_opts *o)
+{
+	static const struct fx_qp_opts rc = {.type = CIOV_QPT_RC};
+	char n[64];
+
+	snprintf(n, sizeof(n), "%s-%s-a", tag, fx_mode_name(mode));
+	fx_tenant_new(&p->a, n, mode, len);
+	snprintf(n, sizeof(n), "%s-%s-b", tag, fx_mode_name(mode));
+	fx_tenant_new(&p->b, n, mode, len);
+	fx_qp_new(&p->a, o ? o : &rc, &p->qa);
+	fx_qp_new(&p->b, o ? o : &rc, &p->qb);
+}
+
+void fx_pair_free(struct fx_pair *p)
+{
+	fx_tenant_free(&p->a);
+	fx_tenant_free(&p->b);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -168,6 +168,16 @@ uint64_t fx_rand(uint64_t *state);
 /* Monotonic milliseconds. */
 double fx_now_ms(void);
 
+/* Two tenants A and B (endpoints "<tag>-<mode>-a/b") with LEN bytes each
+ * and one RC QP each, not connected yet. */
+struct fx_pair {
+	struct fx_tenant a, b;
+	struct fx_qp qa, qb;
+};
+void fx_pair_new(struct fx_pair *p, const char *tag, enum ciov_mode mode, size_t len,
+		 const struct fx_qp_opts *o);
+void fx_pair_free(struct fx_pair *p);
+
 /* The raw tenant protocol, keeping the fds of the reply (FDS_OUT gets
  * exactly what arrived, up to MAXFDS; *NFDS the count). Returns the
  * reply's status, or 1 if the connection closed. */
