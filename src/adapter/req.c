@@ -257,6 +257,13 @@ static struct qp *req_peer_rc(struct qp *qp)
 	if (peer->state != CIOV_QPS_RTR && peer->state != CIOV_QPS_RTS &&
 	    peer->state != CIOV_QPS_SQD)
 		return NULL;
+	/* An RC responder serves only the QP it is connected to (its
+	 * dest_qp_num and dgid name us): anyone else who knows its GID and
+	 * QPN must not drive it, nor put it in error with a bad key. To the
+	 * stranger it does not answer (IBA 9.7.6: the requester times out). */
+	if (peer->attr.dest_qp_num != qp->qpn ||
+	    memcmp(peer->attr.ah_attr.dgid, qp->obj.ep->gid_addr, 16) != 0)
+		return NULL;
 	return peer;
 }
 

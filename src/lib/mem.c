@@ -94,7 +94,8 @@ static void mem_fork_child(void)
 			const struct mem_seg *s = &m->v[i];
 
 			if (s->kind == MEM_SEG_BACKING && s->rebacked)
-				mmap(s->local, s->length, s->prot, MAP_PRIVATE | MAP_FIXED, s->fd, 0);
+				mmap(s->local, s->length, s->prot, MAP_PRIVATE | MAP_FIXED, s->fd,
+				     (off_t)s->file_off);
 		}
 	pthread_mutex_unlock(&mem_lock);
 }
@@ -244,7 +245,8 @@ void mem_fini(struct ciov_endpoint *ep)
 		if (s->kind != MEM_SEG_BACKING)
 			continue;
 		if (s->rebacked && !mem_hand_over(m, s))
-			mmap(s->local, s->length, s->prot, MAP_PRIVATE | MAP_FIXED, s->fd, 0);
+			mmap(s->local, s->length, s->prot, MAP_PRIVATE | MAP_FIXED, s->fd,
+			     (off_t)s->file_off);
 		close(s->fd);
 	}
 	pthread_mutex_unlock(&mem_lock);
@@ -275,12 +277,12 @@ static int seg_detach_call(struct ciov_endpoint *ep, uint32_t handle)
 /* Records a segment ciov_reg_mr attached at IOVA (== its address), keeping
  * FD (a dup of the memfd) open. Room must have been reserved. */
 static void mem_record_backing(struct ciov_endpoint *ep, uint32_t handle, uint64_t iova,
-			       uint64_t length, int fd, int prot, bool rebacked)
+			       uint64_t length, int fd, uint64_t file_off, int prot, bool rebacked)
 {
 	mem_map_insert(ep->mem, &(struct mem_seg){
 		.iova = iova, .length = length, .local = (uint8_t *)(uintptr_t)iova,
-		.handle = handle, .kind = MEM_SEG_BACKING, .fd = fd, .prot = prot,
-		.rebacked = rebacked,
+		.handle = handle, .kind = MEM_SEG_BACKING, .fd = fd, .file_off = file_off,
+		.prot = prot, .rebacked = rebacked,
 	});
 }
 
@@ -458,7 +460,7 @@ static int back_shared(struct ciov_endpoint *ep, const struct vma_piece *pc)
 		close(fd);
 		return err;
 	}
-	mem_record_backing(ep, rp.handle, pc->start, len, fd, pc->prot, false);
+	mem_record_backing(ep, rp.handle, pc->start, len, fd, pc->file_off, pc->prot, false);
 	return 0;
 }
 
@@ -519,7 +521,7 @@ static int back_private(struct ciov_endpoint *ep, const struct vma_piece *pcs, s
 			goto err_detach;
 		}
 	}
-	mem_record_backing(ep, rp.handle, start, len, fd, pcs[0].prot, true);
+	mem_record_backing(ep, rp.handle, start, len, fd, 0, pcs[0].prot, true);
 	return 0;
 
 err_detach:

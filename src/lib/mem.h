@@ -23,6 +23,7 @@ struct mem_seg {
 	uint32_t handle;
 	enum mem_seg_kind kind;
 	int fd;	       /* BACKING: a dup of the memfd (see mem.c), else -1 */
+	uint64_t file_off; /* BACKING: offset of iova in that memfd */
 	int prot;      /* BACKING: the pages' protection */
 	bool rebacked; /* BACKING: private memory this library re-backed */
 };
