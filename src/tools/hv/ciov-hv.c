@@ -127,6 +127,7 @@ static int create(struct hv *hv, uint32_t *handle, int fd, const char *what, con
 	*handle = (uint32_t)json_object_get_int64(h);
 	json_object_put(rep);
 	printf("ciov-hv: %-10s on %s: handle %" PRIu32 "\n", what, hv->ep, *handle);
+	fflush(stdout);
 	return 0;
 }
 
@@ -196,6 +197,7 @@ static int run_guest(struct hv *hv, char **argv)
 	EXPORT("CIOV_HV_IOVA", hv->iova);
 	EXPORT("CIOV_HV_MEM", hv->mem);
 #undef EXPORT
+	fflush(stdout); /* or the child inherits what is buffered */
 	pid = fork();
 	if (pid < 0)
 		return -1;
