@@ -73,7 +73,7 @@ void qp_destroy(struct obj *o)
 /* ------------------------------------------------------------------------ */
 /* Flush (IBA 10.3.1.8: in the Error state every WR completes in error). */
 
-static const uint8_t wc_opcode_of[CIOV_WR_MAX] = {
+static const uint8_t wc_opcodes[CIOV_WR_MAX] = {
 	[CIOV_WR_RDMA_WRITE] = CIOV_WC_OP_RDMA_WRITE,
 	[CIOV_WR_RDMA_WRITE_WITH_IMM] = CIOV_WC_OP_RDMA_WRITE,
 	[CIOV_WR_SEND] = CIOV_WC_OP_SEND,
@@ -82,6 +82,11 @@ static const uint8_t wc_opcode_of[CIOV_WR_MAX] = {
 	[CIOV_WR_ATOMIC_CMP_AND_SWP] = CIOV_WC_OP_COMP_SWAP,
 	[CIOV_WR_ATOMIC_FETCH_AND_ADD] = CIOV_WC_OP_FETCH_ADD,
 };
+
+enum ciov_wc_opcode qp_wc_opcode(uint8_t wr_opcode)
+{
+	return wr_opcode < CIOV_WR_MAX ? (enum ciov_wc_opcode)wc_opcodes[wr_opcode] : CIOV_WC_OP_SEND;
+}
 
 /* Completes what is left on ring R into CQ with WR_FLUSH_ERR. */
 static int qp_flush_ring(struct qp *qp, struct ring *r, struct cq *cq)
@@ -102,8 +107,7 @@ static int qp_flush_ring(struct qp *qp, struct ring *r, struct cq *cq)
 
 		if (r->kind == CIOV_RING_SQ) {
 			cqe.wr_id = wqe.send.wr_id;
-			cqe.opcode = wqe.send.opcode < CIOV_WR_MAX ? wc_opcode_of[wqe.send.opcode]
-								   : CIOV_WC_OP_SEND;
+			cqe.opcode = (uint8_t)qp_wc_opcode(wqe.send.opcode);
 		} else {
 			cqe.wr_id = wqe.recv.wr_id;
 			cqe.opcode = CIOV_WC_OP_RECV;

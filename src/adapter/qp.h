@@ -56,6 +56,9 @@ struct qp *qp_find_qpn(struct endpoint *ep, uint32_t qpn);
 /* The QP HANDLE that caller C may use (no reference taken). */
 int qp_lookup(struct caller *c, uint32_t handle, struct qp **ret);
 
+/* The completion opcode of a send-queue opcode (SEND for unknown ones). */
+enum ciov_wc_opcode qp_wc_opcode(uint8_t wr_opcode);
+
 /* Completes every WR outstanding on the SQ and RQ with WR_FLUSH_ERR (IBA
  * 10.3.1, Error state). 0, or the CQ's error if a CQ overran. */
 int qp_flush(struct qp *qp);

@@ -56,24 +56,6 @@ static bool wqe_is_inline(const struct req *r)
 	return r->w.wqe.flags & CIOV_SEND_INLINE;
 }
 
-/* The completion opcode of a send-queue opcode. */
-static enum ciov_wc_opcode wc_opcode_of(enum ciov_wr_opcode op)
-{
-	switch (op) {
-	case CIOV_WR_RDMA_WRITE:
-	case CIOV_WR_RDMA_WRITE_WITH_IMM:
-		return CIOV_WC_OP_RDMA_WRITE;
-	case CIOV_WR_RDMA_READ:
-		return CIOV_WC_OP_RDMA_READ;
-	case CIOV_WR_ATOMIC_CMP_AND_SWP:
-		return CIOV_WC_OP_COMP_SWAP;
-	case CIOV_WR_ATOMIC_FETCH_AND_ADD:
-		return CIOV_WC_OP_FETCH_ADD;
-	default:
-		return CIOV_WC_OP_SEND;
-	}
-}
-
 static bool op_is_atomic(uint8_t op)
 {
 	return op == CIOV_WR_ATOMIC_CMP_AND_SWP || op == CIOV_WR_ATOMIC_FETCH_AND_ADD;
@@ -109,7 +91,7 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 		struct ciov_cqe cqe = {
 			.wr_id = r->w.wqe.wr_id,
 			.status = (uint8_t)status,
-			.opcode = (uint8_t)wc_opcode_of((enum ciov_wr_opcode)op),
+			.opcode = (uint8_t)qp_wc_opcode(op),
 			.byte_len = (uint32_t)r->len,
 			.qp_num = qp->qpn,
 		};

@@ -178,55 +178,6 @@ static bool client_done(const struct perf_run *run, uint64_t i, uint64_t deadlin
 	return p->duration ? now_ns() >= deadline : i >= p->iters;
 }
 
-static int write_lat(struct perf_run *run, uint64_t size, struct samples *s)
-{
-	struct perf_res *r = run->r;
-	const struct perf_params *p = &run->o->p;
-	uint8_t *tx = perf_tx(r, 0), *rx = perf_rx(r, 0);
-	struct ciov_sge sge = {.addr = perf_iova(r, tx), .length = (uint32_t)size,
-			       .lkey = r->mr->lkey};
-	struct ciov_send_wr wr = {.sg_list = &sge, .num_sge = 1, .opcode = CIOV_WR_RDMA_WRITE,
-				  .wr.rdma = {.remote_addr = perf_peer_rx(r, 0),
-					      .rkey = r->peer.rkey}};
-	unsigned flags = size <= p->inline_max ? CIOV_SEND_INLINE : 0;
-	uint64_t mine = run->client ? SEED_CLIENT : SEED_SERVER;
-	uint64_t theirs = run->client ? SEED_SERVER : SEED_CLIENT;
-	uint64_t deadline = now_ns() + (uint64_t)p->duration * 1000000000ull;
-	struct sq sq = {.sig = r->sq_depth / 2 ? r->sq_depth / 2 : 1};
-
-	for (uint64_t i = 0;; i++) {
-		uint64_t t0 = 0;
-		int st;
-
-		if (run->client) {
-			if (client_done(run, i, deadline))
-				return 0;
-			put_msg(run, tx, size, mine, i);
-			t0 = now_ns();
-			if (sq_post(run, &sq, &wr, flags))
-				return -1;
-		} else if (!p->duration && i >= p->iters) {
-			return 0;
-		}
-		st = spin_tag(run, &rx[size - 1], tag(i));
-		if (st)
-			return st < 0 ? -1 : 0;
-		if (run->client) {
-			if (samples_add(s, (double)(now_ns() - t0) / 2))
-				return -1;
-		}
-		if (p->verify && verify(rx, size - 1, theirs, i, true))
-			return -1;
-		if (!run->client) {
-			put_msg(run, tx, size, mine, i);
-			if (sq_post(run, &sq, &wr, flags))
-				return -1;
-		}
-		if (sq_reap(run, &sq, false))
-			return -1;
-	}
-}
-
 /* Waits for one receive on QP 0 and reposts. 0, 1 when the peer stopped,
  * -1. */
 static int recv_one(struct perf_run *run, uint64_t size)
@@ -254,20 +205,55 @@ static int recv_one(struct perf_run *run, uint64_t size)
 	return 0;
 }
 
-static int send_lat(struct perf_run *run, uint64_t size, struct samples *s)
+/* Message I has arrived in RX: write lat sees its last byte change, send
+ * lat its receive complete. 0, 1 when the peer stopped, -1. */
+static int pp_wait(struct perf_run *run, const uint8_t *rx, uint64_t size, uint64_t i, bool send)
+{
+	return send ? recv_one(run, size) : spin_tag(run, &rx[size - 1], tag(i));
+}
+
+/* Checks message I (with --verify) and, for sends, reposts receives. */
+static int pp_check(struct perf_run *run, const uint8_t *rx, uint64_t size, uint64_t i,
+		    uint64_t theirs, bool send)
+{
+	const struct perf_params *p = &run->o->p;
+
+	/* A write's bytes may land after its last one; a receive's CQE
+	 * follows all of them: no settling. */
+	if (p->verify && verify(rx, size - 1, theirs, i, !send))
+		return -1;
+	if (!send)
+		return 0;
+	if (p->verify && rx[size - 1] != tag(i)) {
+		fprintf(stderr, "ciov-perf: verify: message %llu: bad tag\n", (unsigned long long)i);
+		return -1;
+	}
+	return perf_fill_recvs(run->r);
+}
+
+/* write and send lat: ping-pong, each side answering the other's message;
+ * the client times round trips and records half of each. */
+static int pingpong_lat(struct perf_run *run, uint64_t size, struct samples *s, bool send)
 {
 	struct perf_res *r = run->r;
 	const struct perf_params *p = &run->o->p;
 	uint8_t *tx = perf_tx(r, 0), *rx = perf_rx(r, 0);
 	struct ciov_sge sge = {.addr = perf_iova(r, tx), .length = (uint32_t)size,
 			       .lkey = r->mr->lkey};
-	struct ciov_send_wr wr = {.sg_list = &sge, .num_sge = 1, .opcode = CIOV_WR_SEND};
+	struct ciov_send_wr wr = {.sg_list = &sge, .num_sge = 1};
 	unsigned flags = size <= p->inline_max ? CIOV_SEND_INLINE : 0;
 	uint64_t mine = run->client ? SEED_CLIENT : SEED_SERVER;
 	uint64_t theirs = run->client ? SEED_SERVER : SEED_CLIENT;
 	uint64_t deadline = now_ns() + (uint64_t)p->duration * 1000000000ull;
 	struct sq sq = {.sig = r->sq_depth / 2 ? r->sq_depth / 2 : 1};
 
+	if (send) {
+		wr.opcode = CIOV_WR_SEND;
+	} else {
+		wr.opcode = CIOV_WR_RDMA_WRITE;
+		wr.wr.rdma.remote_addr = perf_peer_rx(r, 0);
+		wr.wr.rdma.rkey = r->peer.rkey;
+	}
 	for (uint64_t i = 0;; i++) {
 		uint64_t t0 = 0;
 		int st;
@@ -282,20 +268,12 @@ static int send_lat(struct perf_run *run, uint64_t size, struct samples *s)
 		} else if (!p->duration && i >= p->iters) {
 			return 0;
 		}
-		st = recv_one(run, size);
+		st = pp_wait(run, rx, size, i, send);
 		if (st)
 			return st < 0 ? -1 : 0;
 		if (run->client && samples_add(s, (double)(now_ns() - t0) / 2))
 			return -1;
-		/* the CQE follows the data: no settling */
-		if (p->verify && verify(rx, size - 1, theirs, i, false))
-			return -1;
-		if (p->verify && rx[size - 1] != tag(i)) {
-			fprintf(stderr, "ciov-perf: verify: message %llu: bad tag\n",
-				(unsigned long long)i);
-			return -1;
-		}
-		if (perf_fill_recvs(r))
+		if (pp_check(run, rx, size, i, theirs, send))
 			return -1;
 		if (!run->client) {
 			put_msg(run, tx, size, mine, i);
@@ -396,10 +374,10 @@ int perf_run_lat(struct perf_run *run, uint64_t size)
 
 	switch (p->test) {
 	case PERF_TEST_WRITE:
-		err = write_lat(run, size, &s);
+		err = pingpong_lat(run, size, &s, false);
 		break;
 	case PERF_TEST_SEND:
-		err = send_lat(run, size, &s);
+		err = pingpong_lat(run, size, &s, true);
 		break;
 	default:
 		err = run->client ? rtt_lat(run, size, &s) : 0;
