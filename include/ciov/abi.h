@@ -222,6 +222,7 @@ enum ciov_mode {
 	X(mrs, 4096)                                                           \
 	X(mr_bytes, 1ull << 32)                                                \
 	X(segments, 1024)                                                      \
+	X(seg_bytes, 1ull << 36)                                               \
 	X(channels, 64)                                                        \
 	X(cqs, 256)                                                            \
 	X(qps, 256)                                                            \

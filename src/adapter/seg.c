@@ -44,6 +44,7 @@ void seg_destroy(struct obj *o)
 	}
 	if (s->fd >= 0)
 		close(s->fd);
+	ep_uncharge(o->ep, CIOV_QUOTA_seg_bytes, s->charged);
 }
 
 /* Checks that FD is a memfd that ciovd may map for [offset, offset+len). */
@@ -122,6 +123,14 @@ int ctl_seg_attach(struct caller *c, const struct ciov_ctl_seg_attach_req *rq,
 		return err;
 	s = seg_of(o);
 	s->fd = -1;
+	/* Bytes of ciovd's address space a tenant may make it map. */
+	err = ep_charge(ep, CIOV_QUOTA_seg_bytes, rq->length);
+	if (err) {
+		seg_refuse(ep, err, "%llu more bytes exceed the seg_bytes quota",
+			   (unsigned long long)rq->length);
+		goto err_obj;
+	}
+	s->charged = rq->length;
 	host = mmap(NULL, rq->length, PROT_READ | PROT_WRITE, MAP_SHARED, fds_in[0],
 		    (off_t)rq->offset);
 	if (host == MAP_FAILED) {

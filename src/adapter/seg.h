@@ -19,6 +19,7 @@ struct seg {
 	uint64_t iova;
 	uint64_t length;
 	uint64_t offset; /* of the range in the memfd */
+	uint64_t charged; /* to the seg_bytes quota */
 };
 
 static inline struct seg *seg_of(struct obj *o)

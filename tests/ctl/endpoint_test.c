@@ -284,6 +284,32 @@ static void quota_below_usage_is_refused(void **state)
 	ciov_close_endpoint(ep);
 }
 
+static void seg_bytes_quota_bounds_memory_a_tenant_makes_ciovd_map(void **state)
+{
+	size_t mib = 1 << 20;
+	struct ciov_endpoint *ep;
+	struct ciov_pd *pd;
+	struct ciov_mr *mr = NULL, *small;
+	void *big = NULL, *one = NULL;
+
+	add_ep("\"name\":\"segq\",\"quota\":{\"seg_bytes\":2097152}");
+	assert_int_equal(ciov_open_endpoint(ad, "segq", &ep), 0);
+	assert_int_equal(ciov_alloc_pd(ep, &pd), 0);
+	assert_int_equal(posix_memalign(&big, 4096, 4 * mib), 0);
+	assert_int_equal(posix_memalign(&one, 4096, mib), 0);
+	memset(big, 0x5a, 4 * mib);
+	/* 4 MiB of new memory needs 4 MiB of segments: over the quota. */
+	assert_int_equal(ciov_reg_mr(pd, big, 4 * mib, CIOV_ACCESS_LOCAL_WRITE, &mr), -EDQUOT);
+	assert_null(mr);
+	assert_int_equal(((unsigned char *)big)[4 * mib - 1], 0x5a); /* untouched */
+	assert_int_equal(ciov_reg_mr(pd, one, mib, CIOV_ACCESS_LOCAL_WRITE, &small), 0);
+	assert_true(usage_of("segq", "seg_bytes") >= (long long)mib);
+	assert_int_equal(ciov_dereg_mr(small), 0);
+	ciov_close_endpoint(ep);
+	free(big);
+	free(one);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +322,7 @@ int main(void)
 		cmocka_unit_test(native_tenant_cannot_create_resources),
 		cmocka_unit_test(endpoint_del_refused_while_in_use_unless_forced),
 		cmocka_unit_test(quota_below_usage_is_refused),
+		cmocka_unit_test(seg_bytes_quota_bounds_memory_a_tenant_makes_ciovd_map),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
