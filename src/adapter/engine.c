@@ -82,6 +82,11 @@ void engine_qp_del(struct engine *e, struct qp *qp)
 
 void engine_qp_modified(struct engine *e, struct qp *qp)
 {
+	if (qp->state == CIOV_QPS_RTS && qp->x.req.state == REQ_ERROR) {
+		/* SQE -> RTS (UD): the send queue resumes. */
+		qp->x.req.state = REQ_IDLE;
+		ring_show_error(&qp->sq, false);
+	}
 	if (qp->state == CIOV_QPS_RESET) {
 		qp->x.req = (struct req){.state = REQ_IDLE};
 		qp->x.resp = (struct resp){0};

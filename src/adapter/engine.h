@@ -138,6 +138,9 @@ void engine_qp_modified(struct engine *e, struct qp *qp);
 
 /* Puts QP in the error state: flushes what it holds (IBA 10.3.1). */
 void engine_qp_error(struct qp *qp);
+/* A UD send error (IBA 10.3.1.6, SQE): only the send queue stops and
+ * flushes; receives go on; SQE -> RTS resumes. */
+void engine_qp_sq_error(struct qp *qp);
 
 /* Registers a tenant's doorbell eventfd with the loop. */
 int engine_watch_doorbell(struct engine *e, struct client *c);

@@ -26,10 +26,23 @@ unsigned engine_flush(struct qp *qp)
 		if (cq_post(qp->recv_cq, &cqe, false) == 0)
 			n++;
 	}
+	if (qp->state == CIOV_QPS_SQE) {
+		before = ring_pending(&qp->sq);
+		qp_flush_sq(qp);
+		return before - ring_pending(&qp->sq);
+	}
 	before = ring_pending(&qp->sq) + (qp->srq ? 0 : ring_pending(&qp->rq));
 	qp_flush(qp); /* stops early when a CQ is full: the rest waits */
 	after = ring_pending(&qp->sq) + (qp->srq ? 0 : ring_pending(&qp->rq));
 	return n + (before - after);
+}
+
+void engine_qp_sq_error(struct qp *qp)
+{
+	qp->state = CIOV_QPS_SQE;
+	qp->x.req.state = REQ_ERROR;
+	ring_show_error(&qp->sq, true);
+	engine_flush(qp);
 }
 
 void engine_qp_error(struct qp *qp)

@@ -123,6 +123,11 @@ static int qp_flush_ring(struct qp *qp, struct ring *r, struct cq *cq)
 	return err == -EAGAIN ? 0 : err;
 }
 
+int qp_flush_sq(struct qp *qp)
+{
+	return qp_flush_ring(qp, &qp->sq, qp->send_cq);
+}
+
 int qp_flush(struct qp *qp)
 {
 	int err = qp_flush_ring(qp, &qp->sq, qp->send_cq);

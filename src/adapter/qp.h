@@ -62,5 +62,7 @@ enum ciov_wc_opcode qp_wc_opcode(uint8_t wr_opcode);
 /* Completes every WR outstanding on the SQ and RQ with WR_FLUSH_ERR (IBA
  * 10.3.1, Error state). 0, or the CQ's error if a CQ overran. */
 int qp_flush(struct qp *qp);
+/* The send queue only (UD in SQE: the receive queue keeps working). */
+int qp_flush_sq(struct qp *qp);
 
 #endif

@@ -102,7 +102,12 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 	r->state = REQ_IDLE;
 	r->done = r->len = 0;
 	r->started = 0;
-	if (status != CIOV_WC_SUCCESS)
+	if (status == CIOV_WC_SUCCESS)
+		return;
+	/* IBA 10.3.1.6: a UD send error stops the send queue only (SQE). */
+	if (qp->type == CIOV_QPT_UD && status != CIOV_WC_GENERAL_ERR)
+		engine_qp_sq_error(qp);
+	else
 		engine_qp_error(qp);
 }
 
@@ -472,7 +477,7 @@ static bool req_ud(struct qp *qp)
 	qkey = (w->remote_qkey & 0x80000000u) ? qp->attr.qkey : w->remote_qkey;
 	if (peer && peer->type == CIOV_QPT_UD &&
 	    (peer->state == CIOV_QPS_RTR || peer->state == CIOV_QPS_RTS ||
-	     peer->state == CIOV_QPS_SQD) &&
+	     peer->state == CIOV_QPS_SQD || peer->state == CIOV_QPS_SQE) &&
 	    qkey == peer->attr.qkey) {
 		int rs = resp_take_recv(peer);
 
