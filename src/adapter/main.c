@@ -308,19 +308,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ciovd: cannot start: %s\n", strerror(-err));
 		return 1;
 	}
-	if (!opt.foreground && (err = daemonize())) {
-		fprintf(stderr, "ciovd: cannot daemonize: %s\n", strerror(-err));
-		return 1;
-	}
-	err = signals_open(&ad);
-	if (!err)
-		err = listener_open(&ad, &ad.tenant, CIOV_TENANT_SOCKET, SOCK_SEQPACKET, 0666,
+	err = listener_open(&ad, &ad.tenant, CIOV_TENANT_SOCKET, SOCK_SEQPACKET, 0666,
 				    client_accept);
 	if (!err)
 		err = listener_open(&ad, &ad.admin, CIOV_ADMIN_SOCKET, SOCK_STREAM, 0660,
 				    admin_accept);
 	if (err) {
 		log_err("cannot open sockets in %s: %s", ad.runtime_dir, strerror(-err));
+		adapter_fini(&ad);
+		return 1;
+	}
+	/* Detach only once the sockets accept: whoever started us may use
+	 * them as soon as we return. */
+	if (!opt.foreground && (err = daemonize())) {
+		log_err("cannot daemonize: %s", strerror(-err));
+		adapter_fini(&ad);
+		return 1;
+	}
+	/* After the fork: a signalfd in epoll wakes only the process that
+	 * registered it. */
+	err = signals_open(&ad);
+	if (err) {
+		log_err("cannot handle signals: %s", strerror(-err));
 		adapter_fini(&ad);
 		return 1;
 	}
