@@ -15,6 +15,7 @@
 #define CIOV_WIRE_OPCODE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Header sizes in bytes (IBA 9.2-9.5). */
