@@ -11,6 +11,7 @@
 #include "adapter/engine.h"
 #include "adapter/loop.h"
 #include "adapter/pool.h"
+#include "adapter/rate.h"
 
 /* Adapter-wide limits (device attributes): what one WQE or queue may be. */
 struct adapter_limits {
@@ -49,6 +50,7 @@ struct adapter {
 	int sigfd;
 	struct loop_src sig_src;
 	struct engine engine;
+	struct rate_groups rate_groups; /* QoS group nodes (rate.h) */
 };
 
 #endif

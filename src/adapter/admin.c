@@ -380,7 +380,7 @@ static struct json_object *cmd_endpoint_add(struct adapter *ad, struct json_obje
 		return admin_error(err, "bad endpoint name '%.64s': use 1-63 characters of A-Z a-z 0-9 _ . -",
 				   name);
 	if (err == -EEXIST)
-		return admin_error(err, "endpoint %s already exists", name);
+		return admin_error(err, "%s %s already exists", ep_find(ad, name) ? "endpoint" : "rate group", name);
 	if (err)
 		return admin_error(err, "cannot create endpoint %s: %s", name, strerror(-err));
 	settings_apply(ep, &s);
@@ -630,6 +630,9 @@ static struct json_object *admin_run(struct admin_conn *ac, const char *line, si
 			goto out;
 		}
 	}
+	rep = admin_rate(ac->ad, cmd, req, nfds);
+	if (rep)
+		goto out;
 	rep = admin_provision(ac->ad, cmd, req, ac->fds, nfds);
 	nfds = 0; /* handed over */
 	if (!rep)

@@ -32,4 +32,9 @@ struct json_object *admin_ep_json(const struct endpoint *ep);
 struct json_object *admin_provision(struct adapter *ad, const char *cmd, struct json_object *req,
 				    int *fds, int nfds);
 
+/* Rate commands (admin_rate.c): the reply, or NULL when CMD is not one.
+ * Checks REQ's members; NFDS must be 0. */
+struct json_object *admin_rate(struct adapter *ad, const char *cmd, struct json_object *req,
+			       int nfds);
+
 #endif

@@ -80,7 +80,7 @@ int ep_create(struct adapter *ad, const char *name, uint32_t id, struct endpoint
 
 	if (!ep_name_valid(name))
 		return -EINVAL;
-	if (ep_find(ad, name))
+	if (ep_find(ad, name) || rate_group_find(ad, name))
 		return -EEXIST;
 	ep = calloc(1, sizeof(*ep));
 	if (!ep)
@@ -88,6 +88,7 @@ int ep_create(struct adapter *ad, const char *name, uint32_t id, struct endpoint
 	ep->ad = ad;
 	strcpy(ep->name, name);
 	ep->gid = EP_NO_GID;
+	rate_leaf_init(&ep->rate, ep);
 	memcpy(ep->quota, default_quota, sizeof(ep->quota));
 	for (int t = 0; t < CIOV_OBJ_MAX; t++)
 		pool_init(&ep->obj[t], POOL_MAX_ENTRIES);

@@ -59,6 +59,7 @@ struct endpoint {
 	struct pool obj[CIOV_OBJ_MAX];
 	struct iommu *iommu;
 	struct client *clients; /* connections bound to this endpoint */
+	struct rate_node rate;	/* its leaf in the QoS hierarchy (rate.h) */
 };
 
 /* The built-in default quota for Q. */

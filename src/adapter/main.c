@@ -238,6 +238,7 @@ static void adapter_fini(struct adapter *ad)
 	ad->loop.idle = NULL;
 	loop_run(&ad->loop);
 	pool_fini(&ad->endpoints);
+	rate_fini(ad);
 	engine_fini(&ad->engine);
 	if (ad->sigfd >= 0)
 		close(ad->sigfd);

@@ -41,6 +41,7 @@ static struct json_object *state_ep_json(const struct endpoint *ep)
 	for (int i = 0; i < CIOV_QUOTA_MAX; i++)
 		json_object_object_add(q, ciov_quota_name(i), json_object_new_uint64(ep->quota[i]));
 	json_object_object_add(o, "quota", q);
+	json_object_object_add(o, "rate", state_rate_json(&ep->rate));
 	return o;
 }
 
@@ -77,6 +78,7 @@ int state_save(struct adapter *ad)
 	while ((ep = pool_next(&ad->endpoints, &h)))
 		json_object_array_add(arr, state_ep_json(ep));
 	json_object_object_add(root, "endpoints", arr);
+	json_object_object_add(root, "rate_groups", state_rate_groups_json(ad));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 
 	snprintf(path, sizeof(path), "%s/%s", ad->state_dir, STATE_FILE);
@@ -219,6 +221,9 @@ int state_load(struct adapter *ad)
 			goto out;
 		}
 	}
+	err = state_rate_load(ad, root);
+	if (err)
+		goto out;
 	log_info("state: restored %zu endpoints from %s", json_object_array_length(arr), path);
 out:
 	json_object_put(root);

@@ -24,6 +24,7 @@ static const struct ctl_object *const objects[] = {
 	&endpoint_object,
 	&adapter_object,
 	&qp_object,
+	&rate_object,
 	NULL,
 };
 

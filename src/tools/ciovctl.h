@@ -53,6 +53,7 @@ struct ctl {
 extern const struct ctl_object endpoint_object;
 extern const struct ctl_object adapter_object;
 extern const struct ctl_object qp_object;
+extern const struct ctl_object rate_object;
 
 /* ciovctl.c: "ciovctl: message" on stderr; the usage error also prints the
  * object's usage and returns CTL_USAGE. */
