@@ -1,7 +1,7 @@
 # Top-level wrapper around Meson + Ninja. Each target installs what it needs.
 BUILD     ?= build
 BUILD_SAN ?= build-san
-DEPS      := meson ninja-build gcc pkg-config libcmocka-dev libjson-c-dev \
+DEPS      := meson ninja-build gcc pkg-config libcmocka-dev libjson-c-dev libibverbs-dev ibverbs-utils perftest rdma-core \
              liburing-dev libisal-dev libpcap-dev nftables iproute2 jq python3
 MESON_OPTS ?=
 

@@ -7,9 +7,11 @@
  *
  * Each ibv object is the first member of a private struct that holds the
  * libciov object it maps to (container_of). The static inlines of verbs.h
- * (ibv_post_send, ibv_poll_cq, ibv_query_port, ibv_query_device_ex, ...)
- * call through struct ibv_context.ops and struct verbs_context, which
- * cv_context fills.
+ * (ibv_post_send, ibv_poll_cq, ibv_query_port, ibv_query_device_ex,
+ * ibv_create_qp_ex, ibv_create_cq_ex, ...) call through struct
+ * ibv_context.ops and struct verbs_context, which cv_context fills; the
+ * ibv_wr_* and ibv_start_poll inlines call through struct ibv_qp_ex and
+ * struct ibv_cq_ex (wr.c, post.c).
  *
  * Error conventions: libciov returns negative errnos; libibverbs returns
  * positive errnos from int functions and NULL + errno from constructors.
@@ -56,6 +58,9 @@ struct cv_context {
 	struct ciov_adapter *ad;
 	struct ciov_endpoint *ep;
 	struct ciov_endpoint_attr attr;
+	/* a copy: libibverbs' devices outlive ibv_free_device_list() while
+	 * a context uses them, and applications rely on it */
+	struct cv_device dev;
 	pthread_mutex_t lock; /* objs */
 	struct cv_obj *objs;
 };
@@ -76,9 +81,13 @@ struct cv_channel {
 };
 
 struct cv_cq {
-	struct ibv_cq cq;
+	union {
+		struct ibv_cq cq;
+		struct ibv_cq_ex cqx; /* starts with struct ibv_cq's fields */
+	};
 	struct ciov_cq *ccq;
 	struct cv_obj obj;
+	struct ciov_wc cur; /* the completion ibv_start/next_poll reached */
 };
 
 struct cv_srq {
@@ -87,10 +96,13 @@ struct cv_srq {
 	struct cv_obj obj;
 };
 
+struct cv_wr_batch;
+
 struct cv_qp {
 	struct ibv_qp_ex qpx; /* starts with struct ibv_qp */
 	struct ciov_qp *cqp;
 	struct cv_obj obj;
+	struct cv_wr_batch *wb; /* ibv_wr_* builders (wr.c); NULL: classic QP */
 };
 
 struct cv_ah {
@@ -124,6 +136,20 @@ static inline void *cv_null(int err)
 	errno = err < 0 ? -err : (err ? err : EINVAL);
 	return NULL;
 }
+
+/* Constructors shared by the classic and extended verbs (qp.c, cq.c). */
+struct ibv_qp *cv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
+struct cv_cq *cv_create_cq(struct ibv_context *context, int cqe, void *cq_context,
+			   struct ibv_comp_channel *channel, int comp_vector);
+
+/* verbs_context ops (wr.c, cq.c). */
+struct ibv_qp *cv_create_qp_ex(struct ibv_context *context, struct ibv_qp_init_attr_ex *attr);
+struct ibv_cq_ex *cv_create_cq_ex(struct ibv_context *context, struct ibv_cq_init_attr_ex *attr);
+/* Sets up qp's ibv_wr_* builders; 0 or -errno. Freed by cv_wr_free(). */
+int cv_wr_init(struct cv_qp *q, uint64_t send_ops_flags);
+void cv_wr_free(struct cv_qp *q);
+/* Installs ibv_start_poll & co. on an extended CQ (post.c). */
+void cv_cq_ex_init(struct cv_cq *q);
 
 /* Async event bookkeeping (device.c). */
 void cv_obj_add(struct cv_context *c, struct cv_obj *o, uint32_t type, uint32_t handle);

@@ -43,8 +43,8 @@ int ibv_destroy_comp_channel(struct ibv_comp_channel *channel)
 	return 0;
 }
 
-struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_context,
-			     struct ibv_comp_channel *channel, int comp_vector)
+struct cv_cq *cv_create_cq(struct ibv_context *context, int cqe, void *cq_context,
+			   struct ibv_comp_channel *channel, int comp_vector)
 {
 	struct cv_context *c = cv_ctx(context);
 	struct cv_cq *q;
@@ -71,7 +71,43 @@ struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_cont
 	if (channel)
 		__atomic_add_fetch(&channel->refcnt, 1, __ATOMIC_RELAXED);
 	cv_obj_add(c, &q->obj, CIOV_OBJ_CQ, q->ccq->handle);
-	return &q->cq;
+	return q;
+}
+
+struct ibv_cq *ibv_create_cq(struct ibv_context *context, int cqe, void *cq_context,
+			     struct ibv_comp_channel *channel, int comp_vector)
+{
+	struct cv_cq *q = cv_create_cq(context, cqe, cq_context, channel, comp_vector);
+
+	return q ? &q->cq : NULL;
+}
+
+/* What an extended CQ can report: everything struct ibv_wc has. No
+ * timestamps, VLANs, flow tags or tag matching. */
+#define CV_WC_EX_FLAGS                                                                     \
+	(IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM | IBV_WC_EX_WITH_QP_NUM |              \
+	 IBV_WC_EX_WITH_SRC_QP | IBV_WC_EX_WITH_SLID | IBV_WC_EX_WITH_SL |                 \
+	 IBV_WC_EX_WITH_DLID_PATH_BITS)
+
+struct ibv_cq_ex *cv_create_cq_ex(struct ibv_context *context, struct ibv_cq_init_attr_ex *attr)
+{
+	struct cv_cq *q;
+
+	if (attr->comp_mask & ~(uint32_t)(IBV_CQ_INIT_ATTR_MASK_FLAGS | IBV_CQ_INIT_ATTR_MASK_PD))
+		return cv_null(-EINVAL);
+	if (attr->wc_flags & ~(uint64_t)CV_WC_EX_FLAGS)
+		return cv_null(-EOPNOTSUPP);
+	if (attr->comp_mask & IBV_CQ_INIT_ATTR_MASK_FLAGS &&
+	    attr->flags & ~(uint32_t)IBV_CREATE_CQ_ATTR_SINGLE_THREADED)
+		return cv_null(-EOPNOTSUPP);
+	if (attr->cqe > INT32_MAX)
+		return cv_null(-EINVAL);
+	q = cv_create_cq(context, (int)attr->cqe, attr->cq_context, attr->channel,
+			 (int)attr->comp_vector);
+	if (!q)
+		return NULL;
+	cv_cq_ex_init(q);
+	return &q->cqx;
 }
 
 int ibv_destroy_cq(struct ibv_cq *cq)

@@ -200,7 +200,8 @@ static int cv_query_port(struct ibv_context *context, uint8_t port_num,
 }
 
 /* The exported symbol, used by binaries built before verbs_context had
- * query_port; the compat struct is a prefix of struct ibv_port_attr. */
+ * query_port: their struct ended with link_layer and a reserved byte
+ * (now flags), a prefix of today's struct ibv_port_attr. */
 #undef ibv_query_port
 int ibv_query_port(struct ibv_context *context, uint8_t port_num,
 		   struct _compat_ibv_port_attr *port_attr);
@@ -208,7 +209,7 @@ int ibv_query_port(struct ibv_context *context, uint8_t port_num,
 		   struct _compat_ibv_port_attr *port_attr)
 {
 	return cv_query_port(context, port_num, (struct ibv_port_attr *)port_attr,
-			     sizeof(*port_attr));
+			     offsetof(struct ibv_port_attr, flags) + 1);
 }
 
 int ibv_query_gid(struct ibv_context *context, uint8_t port_num, int index, union ibv_gid *gid)
@@ -311,8 +312,11 @@ struct ibv_context *ibv_open_device(struct ibv_device *device)
 	c->vctx.sz = sizeof(c->vctx);
 	c->vctx.query_port = cv_query_port;
 	c->vctx.query_device_ex = cv_query_device_ex;
+	c->vctx.create_qp_ex = cv_create_qp_ex;
+	c->vctx.create_cq_ex = cv_create_cq_ex;
+	c->dev = *container_of(device, struct cv_device, dev);
 	ctx = &c->vctx.context;
-	ctx->device = device;
+	ctx->device = &c->dev.dev;
 	ctx->cmd_fd = -1;
 	ctx->async_fd = ciov_async_fd(c->ep);
 	ctx->num_comp_vectors = 1;

@@ -70,7 +70,7 @@ static void cap_from_ciov(const struct ciov_qp_cap *in, struct ibv_qp_cap *out)
 	};
 }
 
-struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
+struct ibv_qp *cv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
 {
 	struct cv_context *c = cv_ctx(pd->context);
 	struct ciov_qp_init_attr ca = {0};
@@ -112,6 +112,11 @@ struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
 	pthread_cond_init(&qp->cond, NULL);
 	cv_obj_add(c, &q->obj, CIOV_OBJ_QP, q->cqp->handle);
 	return qp;
+}
+
+struct ibv_qp *ibv_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)
+{
+	return cv_create_qp(pd, attr);
 }
 
 int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask)
@@ -205,18 +210,20 @@ int ibv_destroy_qp(struct ibv_qp *qp)
 	if (err)
 		return cv_err(err);
 	cv_obj_del(cv_ctx(qp->context), &q->obj);
+	cv_wr_free(q);
 	pthread_cond_destroy(&qp->cond);
 	pthread_mutex_destroy(&qp->mutex);
 	free(q);
 	return 0;
 }
 
-/* The extended QP (ibv_wr_* builders) is not implemented yet: NULL tells
- * the application to use ibv_post_send, as libibverbs does for a QP that
- * was not created with IBV_QP_INIT_ATTR_SEND_OPS_FLAGS. */
+/* The extended QP of a QP created with IBV_QP_INIT_ATTR_SEND_OPS_FLAGS
+ * (its ibv_wr_* builders), else NULL, as libibverbs. */
 struct ibv_qp_ex *ibv_qp_to_qp_ex(struct ibv_qp *qp)
 {
-	return cv_null(-EOPNOTSUPP);
+	struct cv_qp *q = CV_OF(cv_qp, qp);
+
+	return q->wb ? &q->qpx : cv_null(-EOPNOTSUPP);
 }
 
 struct ibv_srq *ibv_create_srq(struct ibv_pd *pd, struct ibv_srq_init_attr *attr)
