@@ -11,20 +11,27 @@ for b in "$@"; do
 	grep -E '(FAIL|TIMEOUT|ERROR) ' "$b/check.out" | grep -vE '^(Ok|Fail|Timeout):' | head -40 || true
 	log="$b/meson-logs/testlog.json"
 	[ -f "$log" ] || { echo "no test log in $b"; fail=$((fail + 1)); continue; }
-	read -r p f s < <(python3 - "$log" <<'PY'
+	# Counts on the last line; before it, why each skipped test skipped.
+	counts=$(python3 - "$log" <<'PY'
 import json, sys
 p = f = s = 0
 for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL"): p += 1
-    elif r == "SKIP": s += 1
-    else: f += 1
+    t = json.loads(line)
+    r = t["result"]
+    if r in ("OK", "EXPECTEDFAIL"):
+        p += 1
+    elif r == "SKIP":
+        s += 1
+        why = [l for l in (t.get("stdout") or "").splitlines() if "skip" in l.lower()]
+        print("skipped %s: %s" % (t["name"], why[-1] if why else "(no reason printed)"))
+    else:
+        f += 1
 print(p, f, s)
 PY
 )
+	echo "$counts" | sed '$d'
+	read -r p f s <<<"$(echo "$counts" | tail -n 1)"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
-	# Say why tests skipped.
-	grep -h -A3 'SKIP' "$b/check.out" | grep -iE 'skip(ped)?:|reason' | sort -u | head -20 || true
 done
 line="$pass passed, $fail failed"
 [ "$skip" -gt 0 ] && line="$line, $skip skipped"
