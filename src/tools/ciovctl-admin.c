@@ -250,3 +250,29 @@ int admin_call(const struct ctl *c, struct json_object *req, struct json_object 
 	*reply = r;
 	return CTL_OK;
 }
+
+struct json_object *named_request(const char *cmd, const char *name)
+{
+	struct json_object *req = admin_request(cmd);
+
+	if (req && name)
+		json_object_object_add(req, "name", json_object_new_string(name));
+	if (!req)
+		ctl_err("out of memory");
+	return req;
+}
+
+int admin_send(struct ctl *c, struct json_object *req, const char *key)
+{
+	struct json_object *reply;
+	int rc;
+
+	rc = admin_call(c, req, &reply);
+	json_object_put(req);
+	if (rc != CTL_OK)
+		return rc;
+	if (c->json && key)
+		print_json(c, json_member(reply, key));
+	json_object_put(reply);
+	return CTL_OK;
+}

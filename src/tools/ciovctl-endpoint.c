@@ -123,34 +123,6 @@ static int parse_attrs(struct ctl *c, struct json_object *req, int argc, char **
 	return rc;
 }
 
-/* A request {"cmd": cmd, "name": name}, or NULL after saying why. */
-static struct json_object *named_request(const char *cmd, const char *name)
-{
-	struct json_object *req = admin_request(cmd);
-
-	if (req && name)
-		json_object_object_add(req, "name", json_object_new_string(name));
-	if (!req)
-		ctl_err("out of memory");
-	return req;
-}
-
-/* Send req (consumed); with -j, print the reply's member key. */
-static int call(struct ctl *c, struct json_object *req, const char *key)
-{
-	struct json_object *reply;
-	int rc;
-
-	rc = admin_call(c, req, &reply);
-	json_object_put(req);
-	if (rc != CTL_OK)
-		return rc;
-	if (c->json && key)
-		print_json(c, json_member(reply, key));
-	json_object_put(reply);
-	return CTL_OK;
-}
-
 /* add and set: NAME ATTRS */
 static int endpoint_change(struct ctl *c, const char *cmd, int argc, char **argv)
 {
@@ -169,7 +141,7 @@ static int endpoint_change(struct ctl *c, const char *cmd, int argc, char **argv
 		json_object_put(req);
 		return rc;
 	}
-	return call(c, req, "endpoint");
+	return admin_send(c, req, "endpoint");
 }
 
 static int endpoint_add(struct ctl *c, int argc, char **argv)
@@ -196,7 +168,7 @@ static int endpoint_del(struct ctl *c, int argc, char **argv)
 		return CTL_FAILED;
 	if (force)
 		json_object_object_add(req, "force", json_object_new_boolean(1));
-	return call(c, req, NULL);
+	return admin_send(c, req, NULL);
 }
 
 /* "UID", "UID:GID", or whatever ciovd sent */

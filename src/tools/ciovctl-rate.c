@@ -176,33 +176,6 @@ static int parse_attrs(struct ctl *c, struct json_object *req, int argc, char **
 	return CTL_OK;
 }
 
-static struct json_object *named_request(const char *cmd, const char *name)
-{
-	struct json_object *req = admin_request(cmd);
-
-	if (req && name)
-		json_object_object_add(req, "name", json_object_new_string(name));
-	if (!req)
-		ctl_err("out of memory");
-	return req;
-}
-
-/* Sends REQ (consumed); with -j prints the reply's member KEY. */
-static int call(struct ctl *c, struct json_object *req, const char *key)
-{
-	struct json_object *reply;
-	int rc;
-
-	rc = admin_call(c, req, &reply);
-	json_object_put(req);
-	if (rc != CTL_OK)
-		return rc;
-	if (c->json && key)
-		print_json(c, json_member(reply, key));
-	json_object_put(reply);
-	return CTL_OK;
-}
-
 static int rate_change(struct ctl *c, const char *cmd, int argc, char **argv)
 {
 	struct json_object *req;
@@ -221,7 +194,7 @@ static int rate_change(struct ctl *c, const char *cmd, int argc, char **argv)
 		json_object_put(req);
 		return rc;
 	}
-	return call(c, req, "rate");
+	return admin_send(c, req, "rate");
 }
 
 static int rate_set(struct ctl *c, int argc, char **argv)
@@ -245,7 +218,7 @@ static int rate_del(struct ctl *c, int argc, char **argv)
 	req = named_request("rate.del", argv[0]);
 	if (!req)
 		return CTL_FAILED;
-	return call(c, req, NULL);
+	return admin_send(c, req, NULL);
 }
 
 /* vm1  type leaf  tx_share 1Gbit  tx_max 2Gbit  tx_weight 3  tx_priority 1  parent g1

@@ -71,6 +71,10 @@ bool ctl_matches(const char *word, const char *name);
 int admin_call(const struct ctl *c, struct json_object *req, struct json_object **reply);
 /* A request object {"cmd": cmd}, or NULL when out of memory. */
 struct json_object *admin_request(const char *cmd);
+/* A request {"cmd": CMD, "name": NAME}, or NULL after saying why. */
+struct json_object *named_request(const char *cmd, const char *name);
+/* Sends REQ (consumed); with -j prints the reply's member KEY. */
+int admin_send(struct ctl *c, struct json_object *req, const char *key);
 
 /* ciovctl-args.c: parsers of command-line values; 0 or a negative errno. */
 int args_parse_u64(const char *s, uint64_t *out);

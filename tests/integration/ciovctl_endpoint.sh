@@ -7,40 +7,7 @@ set -u
 . "$(dirname "$0")/ciovctl_lib.sh"
 
 ctl_setup "${1:-}"
-CIOVD=${CIOV_CIOVD:-$B/src/adapter/ciovd}
-[ -x "$CIOVD" ] || skip "no ciovd at $CIOVD"
-
-RUNDIR=$T/run
-STATE=$T/state
-mkdir -p "$RUNDIR" "$STATE"
-# the admin socket is for root and --admin-group: let a non-root run in
-ADMIN_GROUP=
-[ "$(id -u)" = 0 ] || ADMIN_GROUP="--admin-group $(id -gn)"
-DAEMON=
-
-start_ciovd() {
-	# shellcheck disable=SC2086 # ADMIN_GROUP is empty or two words
-	ctl_spawn "$CIOVD" --runtime-dir "$RUNDIR" --state-dir "$STATE" --foreground \
-		$ADMIN_GROUP 2>>"$T/ciovd.log"
-	DAEMON=$!
-	# a socket left by an earlier ciovd may exist: ready is when it answers
-	_i=0
-	until wait_socket "$RUNDIR/admin.sock" "$DAEMON" &&
-		"$CTL" --runtime-dir "$RUNDIR" adapter show >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		if [ "$_i" -gt 100 ] || ! kill -0 "$DAEMON" 2>/dev/null; then
-			echo "FAIL: ciovd did not start"
-			show_file "$T/ciovd.log" ciovd
-			exit 1
-		fi
-		sleep 0.05
-	done
-}
-
-stop_ciovd() {
-	ctl_stop "$DAEMON"
-	DAEMON=
-}
+ctl_daemon_init
 
 # names of the endpoints, in the order shown
 names() {

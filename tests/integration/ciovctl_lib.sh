@@ -132,3 +132,42 @@ json_is() {
 	[ "$_got" = "$2" ] && return 0
 	fail "jq '$1' gave '$_got', expected '$2'"
 }
+
+# A real ciovd for the test, after ctl_setup: sets CIOVD, RUNDIR, STATE and
+# ADMIN_GROUP; start_ciovd and stop_ciovd run and stop it.
+ctl_daemon_init() {
+	CIOVD=${CIOV_CIOVD:-$B/src/adapter/ciovd}
+	[ -x "$CIOVD" ] || skip "no ciovd at $CIOVD"
+
+	RUNDIR=$T/run
+	STATE=$T/state
+	mkdir -p "$RUNDIR" "$STATE"
+	# the admin socket is for root and --admin-group: let a non-root run in
+	ADMIN_GROUP=
+	[ "$(id -u)" = 0 ] || ADMIN_GROUP="--admin-group $(id -gn)"
+	DAEMON=
+}
+
+start_ciovd() {
+	# shellcheck disable=SC2086 # ADMIN_GROUP is empty or two words
+	ctl_spawn "$CIOVD" --runtime-dir "$RUNDIR" --state-dir "$STATE" --foreground \
+		$ADMIN_GROUP 2>>"$T/ciovd.log"
+	DAEMON=$!
+	# a socket left by an earlier ciovd may exist: ready is when it answers
+	_i=0
+	until wait_socket "$RUNDIR/admin.sock" "$DAEMON" &&
+		"$CTL" --runtime-dir "$RUNDIR" adapter show >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		if [ "$_i" -gt 100 ] || ! kill -0 "$DAEMON" 2>/dev/null; then
+			echo "FAIL: ciovd did not start"
+			show_file "$T/ciovd.log" ciovd
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+
+stop_ciovd() {
+	ctl_stop "$DAEMON"
+	DAEMON=
+}
