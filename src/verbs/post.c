@@ -112,10 +112,11 @@ static void recv_chain(struct ibv_recv_wr **wrp, struct ciov_recv_wr *w, struct 
 	*np = n;
 }
 
-int cv_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
+/* Translates WR's chain batch by batch and posts each with POST to a QP
+ * (or, with SRQ set, to an SRQ); *bad_wr in libibverbs' terms. */
+static int post_recv_chain(struct ciov_qp *qp, struct ciov_srq *srq, struct ibv_recv_wr *wr,
+			   struct ibv_recv_wr **bad_wr)
 {
-	struct ciov_qp *cqp = CV_OF(cv_qp, qp)->cqp;
-
 	while (wr) {
 		struct ciov_recv_wr w[CV_BATCH];
 		struct ibv_recv_wr *in[CV_BATCH];
@@ -123,7 +124,7 @@ int cv_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr *
 		int n, err;
 
 		recv_chain(&wr, w, in, &n);
-		err = ciov_post_recv(cqp, w, &bad);
+		err = srq ? ciov_post_srq_recv(srq, w, &bad) : ciov_post_recv(qp, w, &bad);
 		if (err) {
 			if (bad_wr)
 				*bad_wr = bad ? in[bad - w] : in[0];
@@ -133,25 +134,14 @@ int cv_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr *
 	return 0;
 }
 
+int cv_post_recv(struct ibv_qp *qp, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
+{
+	return post_recv_chain(CV_OF(cv_qp, qp)->cqp, NULL, wr, bad_wr);
+}
+
 int cv_post_srq_recv(struct ibv_srq *srq, struct ibv_recv_wr *wr, struct ibv_recv_wr **bad_wr)
 {
-	struct ciov_srq *csrq = CV_OF(cv_srq, srq)->csrq;
-
-	while (wr) {
-		struct ciov_recv_wr w[CV_BATCH];
-		struct ibv_recv_wr *in[CV_BATCH];
-		const struct ciov_recv_wr *bad = NULL;
-		int n, err;
-
-		recv_chain(&wr, w, in, &n);
-		err = ciov_post_srq_recv(csrq, w, &bad);
-		if (err) {
-			if (bad_wr)
-				*bad_wr = bad ? in[bad - w] : in[0];
-			return cv_err(err);
-		}
-	}
-	return 0;
+	return post_recv_chain(NULL, CV_OF(cv_srq, srq)->csrq, wr, bad_wr);
 }
 
 static void wc_to_ibv(const struct ciov_wc *w, struct ibv_wc *o)
