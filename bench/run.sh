@@ -20,4 +20,8 @@ if [ -x "$here/datapath.sh" ]; then
 	section "data path: ciov-perf against memcpy and the three-process relay"
 	"$here/datapath.sh" "$B" | record
 fi
+section "libibverbs applications through libciov-verbs against ciov-perf"
+"$here/verbs.sh" "$B" | record
+section "ICRC throughput against memcpy"
+"$B/bench/bench-icrc" | record
 echo "results: $out/results.jsonl" >&2
