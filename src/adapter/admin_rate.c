@@ -17,6 +17,7 @@
 #include "adapter/endpoint.h"
 #include "adapter/log.h"
 #include "adapter/rate.h"
+#include "adapter/scheduler.h"
 #include "adapter/state.h"
 
 static struct json_object *admin_rate_json(const struct rate_node *n)
@@ -174,6 +175,7 @@ static struct json_object *cmd_rate_set(struct adapter *ad, struct json_object *
 		return admin_error(err, "%s", why);
 	old = n->a;
 	n->a = a;
+	ad->engine.rates = sched_active(ad); /* the engine schedules from now on */
 	err = state_save(ad);
 	if (err) {
 		n->a = old;
@@ -216,6 +218,7 @@ static struct json_object *cmd_rate_add(struct adapter *ad, struct json_object *
 	err = rate_group_add(ad, name, &a, &g);
 	if (err)
 		return admin_error(err, "cannot add rate group %s: %s", name, strerror(-err));
+	ad->engine.rates = sched_active(ad); /* the engine schedules from now on */
 	err = state_save(ad);
 	if (err) {
 		rate_group_del(ad, g);
@@ -246,6 +249,7 @@ static struct json_object *cmd_rate_del(struct adapter *ad, struct json_object *
 		return admin_error(EBUSY, "rate group %s has %u children: move them (rate.set ... parent) first",
 				   name, k);
 	rate_group_del(ad, g);
+	ad->engine.rates = sched_active(ad); /* the engine schedules from now on */
 	err = state_save(ad);
 	if (err)
 		return admin_error(err, "rate group deleted, but cannot save state: %s",

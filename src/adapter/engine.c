@@ -14,6 +14,7 @@
 #include "adapter/endpoint.h"
 #include "adapter/engine.h"
 #include "adapter/qp.h"
+#include "adapter/scheduler.h"
 #include "common/container.h"
 #include "common/ring.h"
 
@@ -149,6 +150,13 @@ static bool engine_pass(struct engine *e, uint64_t now)
 	bool work = false;
 	struct qp_exec *x, *next;
 
+	if (e->ad->rate_groups.n || e->rates) {
+		bool held;
+
+		work = sched_pass(e, now, &held);
+		e->held = held;
+		return work;
+	}
 	e->passes++;
 	for (x = e->qps.next; x != &e->qps; x = next) {
 		next = x->next; /* req_step may not unlink, but stay safe */
@@ -160,7 +168,7 @@ static bool engine_pass(struct engine *e, uint64_t now)
 /* Earliest timer (RNR / retry wait), 0 if none. */
 static uint64_t engine_next_deadline(struct engine *e)
 {
-	uint64_t first = 0;
+	uint64_t first = e->held ? engine_now_ns() + 200000 : 0; /* caps refill */
 
 	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
 		enum req_state s = x->req.state;

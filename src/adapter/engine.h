@@ -96,6 +96,7 @@ struct req {
 	} w;
 	uint64_t len;  /* message length */
 	uint64_t done; /* bytes moved */
+	uint64_t last_len; /* length of the last message completed */
 	struct dma_seg lseg[ENGINE_MAX_SGE];
 	uint32_t nlseg;
 	uint64_t deadline_ns; /* RNR_WAIT / RETRY_WAIT */
@@ -123,6 +124,8 @@ struct engine {
 	uint64_t last_work_ns;
 	bool asleep;
 	uint64_t passes;
+	bool rates; /* some rate setting exists: passes go through sched.c */
+	bool held;  /* work waits for a cap to refill */
 	uint64_t wakeups;
 	uint64_t sleeps;
 };

@@ -23,6 +23,7 @@
 #include "adapter/client.h"
 #include "adapter/endpoint.h"
 #include "adapter/log.h"
+#include "adapter/scheduler.h"
 #include "adapter/state.h"
 #include "common/container.h"
 
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
 		adapter_fini(&ad);
 		return 1;
 	}
+	ad.engine.rates = sched_active(&ad); /* restored rate settings */
 	ad.loop.idle = engine_idle;
 	ad.loop.idle_arg = &ad.engine;
 	log_info("ready: %u endpoints, sockets in %s", ad.endpoints.used, ad.runtime_dir);

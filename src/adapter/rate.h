@@ -41,8 +41,19 @@ struct rate_attr {
 	struct rate_node *parent; /* a group, or NULL */
 };
 
+/* The scheduler's running state of a node (sched.c). */
+struct rate_run {
+	int64_t max_tokens;   /* bytes the cap still allows (may go negative) */
+	int64_t share_tokens; /* bytes the guarantee still owes */
+	int64_t deficit;      /* deficit round robin */
+	uint64_t last_ns;     /* last refill */
+	uint64_t bytes_guaranteed; /* moved under the guarantee */
+	uint64_t throttled_passes; /* engine passes it waited for its cap */
+};
+
 struct rate_node {
 	enum rate_type type;
+	struct rate_run run;
 	struct rate_attr a;
 	struct endpoint *ep;	   /* the leaf's endpoint; NULL for a group */
 	char name[CIOV_NAME_MAX];  /* the group's name; leaves use ep->name */

@@ -100,6 +100,7 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 			status = CIOV_WC_GENERAL_ERR; /* CQ overrun: IBA 11.4.2.1 */
 	}
 	r->state = REQ_IDLE;
+	r->last_len = r->len;
 	r->done = r->len = 0;
 	r->started = 0;
 	if (status == CIOV_WC_SUCCESS)
@@ -623,16 +624,19 @@ bool req_step(struct qp *qp, uint64_t now)
 		REQ_STATES(X)
 #undef X
 	};
+	uint64_t bytes = 0;
 	bool work = false;
 
-	/* Small messages: several WQEs per pass, up to the budget. */
-	for (int i = 0; i < ENGINE_WQE_BUDGET; i++) {
+	/* Small messages: several WQEs per pass, up to the budgets (WQEs,
+	 * and one chunk's worth of bytes, so that QPs take turns). */
+	for (int i = 0; i < ENGINE_WQE_BUDGET && bytes < ENGINE_CHUNK; i++) {
 		enum req_state before = qp->x.req.state;
 		bool moved = steps[qp->x.req.state](qp, now);
 
 		work |= moved;
 		if (!moved || qp->x.req.state != REQ_IDLE || before == REQ_ERROR)
 			break;
+		bytes += qp->x.req.last_len;
 	}
 	return work;
 }
