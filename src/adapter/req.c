@@ -624,12 +624,15 @@ bool req_step(struct qp *qp, uint64_t now)
 		REQ_STATES(X)
 #undef X
 	};
+	/* Under the rate scheduler a QP moves one chunk per turn, so that the
+	 * scheduler's accounting is fine-grained; otherwise up to 16. */
+	uint64_t budget = qp->obj.ep->ad->engine.rates ? ENGINE_CHUNK : 16 * ENGINE_CHUNK;
 	uint64_t bytes = 0;
 	bool work = false;
 
-	/* Small messages: several WQEs per pass, up to the budgets (WQEs,
-	 * and one chunk's worth of bytes, so that QPs take turns). */
-	for (int i = 0; i < ENGINE_WQE_BUDGET && bytes < ENGINE_CHUNK; i++) {
+	/* Small messages: several WQEs per pass, up to the budgets (WQEs and
+	 * bytes, so that QPs take turns). */
+	for (int i = 0; i < ENGINE_WQE_BUDGET && bytes < budget; i++) {
 		enum req_state before = qp->x.req.state;
 		bool moved = steps[qp->x.req.state](qp, now);
 
