@@ -169,6 +169,16 @@ struct json_object *admin_ep_json(const struct endpoint *ep)
 	json_object_object_add(o, "counters", cnt);
 	ep_traffic(ep, &traffic);
 	json_object_object_add(o, "traffic", traffic_json(&traffic));
+	{
+		/* What the rate scheduler did to this endpoint. */
+		struct json_object *r = json_object_new_object();
+
+		json_object_object_add(r, "bytes_guaranteed",
+				       json_object_new_uint64(ep->rate.run.bytes_guaranteed));
+		json_object_object_add(r, "throttled_ms",
+				       json_object_new_uint64(ep->rate.run.throttled_ns / 1000000));
+		json_object_object_add(o, "qos", r);
+	}
 	return o;
 }
 

@@ -126,6 +126,7 @@ struct engine {
 	uint64_t passes;
 	bool rates; /* some rate setting exists: passes go through sched.c */
 	bool held;  /* work waits for a cap to refill */
+	uint64_t sched_last_ns; /* the scheduler's previous pass */
 	uint64_t wakeups;
 	uint64_t sleeps;
 };

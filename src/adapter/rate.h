@@ -48,7 +48,8 @@ struct rate_run {
 	int64_t deficit;      /* deficit round robin */
 	uint64_t last_ns;     /* last refill */
 	uint64_t bytes_guaranteed; /* moved under the guarantee */
-	uint64_t throttled_passes; /* engine passes it waited for its cap */
+	uint64_t throttled_ns;	   /* time it had work but its cap held it */
+	uint64_t held_pass;	   /* the pass that last counted it held */
 };
 
 struct rate_node {

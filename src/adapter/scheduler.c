@@ -126,10 +126,12 @@ static void replenish(struct adapter *ad)
 bool sched_pass(struct engine *e, uint64_t now, bool *held)
 {
 	bool work = false, waiting = false;
+	uint64_t dt = e->sched_last_ns ? now - e->sched_last_ns : 0;
 
 	*held = false;
 	refill_all(e->ad, now);
 	e->passes++;
+	e->sched_last_ns = now;
 	for (int phase = 0; phase < 2; phase++) {
 		for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
 			struct qp *qp = qp_of_exec(x);
@@ -140,8 +142,12 @@ bool sched_pass(struct engine *e, uint64_t now, bool *held)
 				continue;
 			if (!under_caps(leaf)) {
 				*held = true;
-				if (phase == 1)
-					leaf->run.throttled_passes++;
+				/* Count each held leaf once per pass, for the
+				 * time since the previous pass. */
+				if (leaf->run.held_pass != e->passes) {
+					leaf->run.held_pass = e->passes;
+					leaf->run.throttled_ns += dt;
+				}
 				continue;
 			}
 			if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0)

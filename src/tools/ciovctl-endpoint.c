@@ -253,6 +253,13 @@ static void print_endpoint(struct json_object *ep)
 	print_quota(ep);
 	print_counters(ep);
 	print_traffic(json_member(ep, "traffic"));
+	if (json_object_is_type(json_member(ep, "qos"), json_type_object)) {
+		struct ctl_line l;
+
+		line_start(&l, stdout, 4, "qos");
+		line_scalars(&l, json_member(ep, "qos"));
+		line_end(&l);
+	}
 }
 
 static int endpoint_show(struct ctl *c, int argc, char **argv)

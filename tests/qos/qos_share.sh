@@ -66,6 +66,9 @@ echo "ok: weights 1:3 -> c1 share $share"
 read -r a b <<<"$(flows 2)"
 within "$a" 1000000000 0.10 || fail "cap 8gbit (1e9 B/s) gave $a B/s"
 echo "ok: cap 1e9 B/s -> $a B/s (c2 $b B/s)"
+t=$("$CTL" -j endpoint show c1 | jq '.[0].qos.throttled_ms')
+[ "$t" -gt 0 ] || fail "c1's cap held it, but throttled_ms is $t"
+echo "ok: c1 counted ${t} ms throttled by its cap"
 
 # 3. A guarantee under contention from greedy neighbours: measure c1's
 # fair share first, then guarantee it 1.5 times that.
@@ -77,6 +80,8 @@ read -r a b c d <<<"$(flows 4)"
 awk -v a="$a" -v w="$want" 'BEGIN { exit !(a >= 0.9 * w) }' ||
 	fail "guarantee $want B/s, got $a B/s (others $b $c $d)"
 echo "ok: guarantee $want B/s -> $a B/s against $b $c $d"
+g=$("$CTL" -j endpoint show c1 | jq '.[0].qos.bytes_guaranteed')
+[ "$g" -gt 0 ] || fail "c1 was served under its guarantee, but bytes_guaranteed is $g"
 
 # 4. A group cap holds for the sum of its children.
 "$CTL" rate set c1 tx_share 0 || fail "unshare"
@@ -86,3 +91,23 @@ read -r a b c <<<"$(flows 3)"
 sum=$(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }')
 within "$sum" 2000000000 0.10 || fail "group cap 2e9 B/s gave c1+c2 = $sum B/s"
 echo "ok: group cap 2e9 B/s -> c1+c2 $sum B/s (c3 $c B/s)"
+
+# 5. A change applies within 100 ms: cap c1 while its flow runs, then
+# measure its rate from 100 ms after the change, on ciovd's own counters.
+"$CTL" rate set c1 noparent && "$CTL" rate set c2 noparent && "$CTL" rate del g ||
+	fail "ungroup"
+tx() { "$CTL" -j endpoint show c1 | jq '.[0].traffic.tx_bytes'; }
+now() { date +%s%N; }
+flows 2 >/dev/null &
+fp=$!
+sleep 1.2
+"$CTL" rate set c1 tx_max 8gbit || fail "cap at runtime"
+t0=$(now)
+sleep 0.1
+b0=$(tx); t1=$(now)
+sleep 0.5
+b1=$(tx); t2=$(now)
+wait $fp
+rate=$(awk -v b0="$b0" -v b1="$b1" -v t1="$t1" -v t2="$t2" 'BEGIN { print (b1 - b0) / ((t2 - t1) / 1e9) }')
+within "$rate" 1000000000 0.10 || fail "100 ms after the cap c1 still moved $rate B/s"
+echo "ok: cap set at runtime: from +$(( (t1 - t0) / 1000000 )) ms c1 moved $rate B/s"
