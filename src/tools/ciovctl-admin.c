@@ -276,3 +276,32 @@ int admin_send(struct ctl *c, struct json_object *req, const char *key)
 	json_object_put(reply);
 	return CTL_OK;
 }
+
+int admin_show_list(struct ctl *c, int argc, char **argv, const char *cmd, const char *key,
+		    void (*print)(struct json_object *item))
+{
+	struct json_object *req, *reply, *list;
+	int rc;
+
+	if (argc > 1)
+		return ctl_usage_error(c, "unexpected argument '%s'", argv[1]);
+	req = named_request(cmd, argc ? argv[0] : NULL);
+	if (!req)
+		return CTL_FAILED;
+	rc = admin_call(c, req, &reply);
+	json_object_put(req);
+	if (rc != CTL_OK)
+		return rc;
+	list = json_member(reply, key);
+	if (!json_object_is_type(list, json_type_array)) {
+		ctl_err("ciovd's reply has no %s array", key);
+		rc = CTL_FAILED;
+	} else if (c->json) {
+		print_json(c, list);
+	} else {
+		for (size_t i = 0; i < json_object_array_length(list); i++)
+			print(json_object_array_get_idx(list, i));
+	}
+	json_object_put(reply);
+	return rc;
+}

@@ -264,30 +264,7 @@ static void print_endpoint(struct json_object *ep)
 
 static int endpoint_show(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *req, *reply, *eps;
-	int rc;
-
-	if (argc > 1)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[1]);
-	req = named_request("endpoint.show", argc ? argv[0] : NULL);
-	if (!req)
-		return CTL_FAILED;
-	rc = admin_call(c, req, &reply);
-	json_object_put(req);
-	if (rc != CTL_OK)
-		return rc;
-	eps = json_member(reply, "endpoints");
-	if (!json_object_is_type(eps, json_type_array)) {
-		ctl_err("ciovd's reply has no endpoints array");
-		rc = CTL_FAILED;
-	} else if (c->json) {
-		print_json(c, eps);
-	} else {
-		for (size_t i = 0; i < json_object_array_length(eps); i++)
-			print_endpoint(json_object_array_get_idx(eps, i));
-	}
-	json_object_put(reply);
-	return rc;
+	return admin_show_list(c, argc, argv, "endpoint.show", "endpoints", print_endpoint);
 }
 
 static void endpoint_notes(FILE *f)

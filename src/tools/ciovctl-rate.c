@@ -250,30 +250,7 @@ static void print_rate(struct json_object *r)
 
 static int rate_show(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *req, *reply, *rates;
-	int rc;
-
-	if (argc > 1)
-		return ctl_usage_error(c, "unexpected argument '%s'", argv[1]);
-	req = named_request("rate.show", argc ? argv[0] : NULL);
-	if (!req)
-		return CTL_FAILED;
-	rc = admin_call(c, req, &reply);
-	json_object_put(req);
-	if (rc != CTL_OK)
-		return rc;
-	rates = json_member(reply, "rates");
-	if (!json_object_is_type(rates, json_type_array)) {
-		ctl_err("ciovd's reply has no rates array");
-		rc = CTL_FAILED;
-	} else if (c->json) {
-		print_json(c, rates);
-	} else {
-		for (size_t i = 0; i < json_object_array_length(rates); i++)
-			print_rate(json_object_array_get_idx(rates, i));
-	}
-	json_object_put(reply);
-	return rc;
+	return admin_show_list(c, argc, argv, "rate.show", "rates", print_rate);
 }
 
 static void rate_notes(FILE *f)

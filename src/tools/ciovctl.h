@@ -75,6 +75,9 @@ struct json_object *admin_request(const char *cmd);
 struct json_object *named_request(const char *cmd, const char *name);
 /* Sends REQ (consumed); with -j prints the reply's member KEY. */
 int admin_send(struct ctl *c, struct json_object *req, const char *key);
+/* "show [NAME]": CMD's reply array KEY, as JSON with -j, else PRINT each. */
+int admin_show_list(struct ctl *c, int argc, char **argv, const char *cmd, const char *key,
+		    void (*print)(struct json_object *item));
 
 /* ciovctl-args.c: parsers of command-line values; 0 or a negative errno. */
 int args_parse_u64(const char *s, uint64_t *out);
