@@ -10,15 +10,8 @@ command -v ib_write_bw >/dev/null && [ -x "$RUN" ] || {
 	echo '{"bench":"verbs","skipped":"perftest or the shim missing"}'
 	exit 0
 }
-rt=$(mktemp -d /tmp/ciov-bench-rt.XXXXXX)
-st=$(mktemp -d /tmp/ciov-bench-st.XXXXXX)
-export CIOV_RUNTIME_DIR=$rt
-"$B/src/adapter/ciovd" --runtime-dir "$rt" --state-dir "$st" --foreground --quiet &
-dpid=$!
-trap 'kill $dpid 2>/dev/null; wait 2>/dev/null; rm -rf "$rt" "$st"' EXIT
-for _ in $(seq 100); do [ -S "$rt/admin.sock" ] && break; sleep 0.05; done
-"$B/src/tools/ciovctl" endpoint add server >/dev/null
-"$B/src/tools/ciovctl" endpoint add client >/dev/null
+. "$(dirname "$0")/lib.sh"
+bench_adapter
 port=19500
 
 # ib TOOL ARGS...: server and client; prints the client's result line.
