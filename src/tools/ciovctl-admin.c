@@ -305,3 +305,20 @@ int admin_show_list(struct ctl *c, int argc, char **argv, const char *cmd, const
 	json_object_put(reply);
 	return rc;
 }
+
+int admin_send_attrs(struct ctl *c, const char *cmd, const char *name, int argc, char **argv,
+		     int (*parse)(struct ctl *c, struct json_object *req, int argc, char **argv),
+		     const char *key)
+{
+	struct json_object *req = named_request(cmd, name);
+	int rc;
+
+	if (!req)
+		return CTL_FAILED;
+	rc = parse(c, req, argc, argv);
+	if (rc != CTL_OK) {
+		json_object_put(req);
+		return rc;
+	}
+	return admin_send(c, req, key);
+}

@@ -126,22 +126,11 @@ static int parse_attrs(struct ctl *c, struct json_object *req, int argc, char **
 /* add and set: NAME ATTRS */
 static int endpoint_change(struct ctl *c, const char *cmd, int argc, char **argv)
 {
-	struct json_object *req;
-	int rc;
-
 	if (argc < 1)
 		return ctl_usage_error(c, "which endpoint? NAME is missing");
 	if (!strcmp(cmd, "endpoint.set") && argc < 2)
 		return ctl_usage_error(c, "nothing to set: give mode, owner or quota");
-	req = named_request(cmd, argv[0]);
-	if (!req)
-		return CTL_FAILED;
-	rc = parse_attrs(c, req, argc - 1, argv + 1);
-	if (rc != CTL_OK) {
-		json_object_put(req);
-		return rc;
-	}
-	return admin_send(c, req, "endpoint");
+	return admin_send_attrs(c, cmd, argv[0], argc - 1, argv + 1, parse_attrs, "endpoint");
 }
 
 static int endpoint_add(struct ctl *c, int argc, char **argv)

@@ -178,23 +178,12 @@ static int parse_attrs(struct ctl *c, struct json_object *req, int argc, char **
 
 static int rate_change(struct ctl *c, const char *cmd, int argc, char **argv)
 {
-	struct json_object *req;
-	int rc;
-
 	if (argc < 1)
 		return ctl_usage_error(c, "which %s? NAME is missing",
 				       strcmp(cmd, "rate.add") ? "endpoint or group" : "group");
 	if (!strcmp(cmd, "rate.set") && argc < 2)
 		return ctl_usage_error(c, "nothing to set: give tx_share, tx_max, tx_weight, tx_priority, parent or noparent");
-	req = named_request(cmd, argv[0]);
-	if (!req)
-		return CTL_FAILED;
-	rc = parse_attrs(c, req, argc - 1, argv + 1);
-	if (rc != CTL_OK) {
-		json_object_put(req);
-		return rc;
-	}
-	return admin_send(c, req, "rate");
+	return admin_send_attrs(c, cmd, argv[0], argc - 1, argv + 1, parse_attrs, "rate");
 }
 
 static int rate_set(struct ctl *c, int argc, char **argv)

@@ -75,6 +75,11 @@ struct json_object *admin_request(const char *cmd);
 struct json_object *named_request(const char *cmd, const char *name);
 /* Sends REQ (consumed); with -j prints the reply's member KEY. */
 int admin_send(struct ctl *c, struct json_object *req, const char *key);
+/* {"cmd": CMD, "name": NAME} plus what PARSE makes of ARGV, sent; with
+ * -j prints the reply's member KEY. */
+int admin_send_attrs(struct ctl *c, const char *cmd, const char *name, int argc, char **argv,
+		     int (*parse)(struct ctl *c, struct json_object *req, int argc, char **argv),
+		     const char *key);
 /* "show [NAME]": CMD's reply array KEY, as JSON with -j, else PRINT each. */
 int admin_show_list(struct ctl *c, int argc, char **argv, const char *cmd, const char *key,
 		    void (*print)(struct json_object *item));
