@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "adapter/engine.h"
+#include "adapter/fabric/port.h"
 #include "adapter/loop.h"
 #include "adapter/pool.h"
 #include "adapter/rate.h"
@@ -51,6 +52,8 @@ struct adapter {
 	struct loop_src sig_src;
 	struct engine engine;
 	struct rate_groups rate_groups; /* QoS group nodes (rate.h) */
+	struct port *ports[PORT_MAX];  /* fabric ports, in the order added (fabric/port.h) */
+	unsigned nports;
 };
 
 #endif

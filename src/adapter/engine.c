@@ -114,6 +114,12 @@ static void engine_wake(struct engine *e)
 		ring_store_relaxed(&qp_of_exec(x)->sq.ctrl->need_kick, 0);
 }
 
+void engine_kick(struct engine *e)
+{
+	e->last_work_ns = engine_now_ns();
+	engine_wake(e);
+}
+
 static void doorbell_event(struct loop_src *src, uint32_t events)
 {
 	struct client *c = container_of(src, struct client, bell);

@@ -169,6 +169,10 @@ void resp_complete(struct qp *qp, enum ciov_wc_status status, enum ciov_wc_opcod
  * returns how many. */
 unsigned engine_flush(struct qp *qp);
 
+/* Work arrived from outside the tenants' doorbells (a packet on a fabric
+ * port): wakes the engine if it sleeps. */
+void engine_kick(struct engine *e);
+
 /* The loop's idle hook: runs passes; returns the epoll timeout (ms). */
 int engine_idle(void *arg);
 
