@@ -12,6 +12,7 @@
 #include "adapter/fabric/port.h"
 #include "adapter/loop.h"
 #include "adapter/pool.h"
+#include "adapter/qpn.h"
 #include "adapter/rate.h"
 
 /* Adapter-wide limits (device attributes): what one WQE or queue may be. */
@@ -51,6 +52,7 @@ struct adapter {
 	int sigfd;
 	struct loop_src sig_src;
 	struct engine engine;
+	struct qpn_table qpns; /* every QP, by QPN (qpn.h) */
 	struct rate_groups rate_groups; /* QoS group nodes (rate.h) */
 	struct port *ports[PORT_MAX];  /* fabric ports, in the order added (fabric/port.h) */
 	unsigned nports;

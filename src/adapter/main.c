@@ -241,6 +241,7 @@ static void adapter_fini(struct adapter *ad)
 	pool_fini(&ad->endpoints);
 	rate_fini(ad);
 	engine_fini(&ad->engine);
+	qpn_fini(&ad->qpns);
 	if (ad->sigfd >= 0)
 		close(ad->sigfd);
 	loop_fini(&ad->loop);

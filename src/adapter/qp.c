@@ -17,30 +17,15 @@
 #include "adapter/endpoint.h"
 #include "adapter/log.h"
 #include "adapter/pd.h"
+#include "adapter/qpn.h"
 #include "adapter/qp.h"
 #include "adapter/srq.h"
 
-uint32_t qp_qpn_of(uint32_t handle)
-{
-	uint32_t gen = handle >> POOL_INDEX_BITS;
-
-	return ((gen & 7u) << QPN_INDEX_BITS) | (pool_index(handle) + 1);
-}
-
 struct qp *qp_find_qpn(struct endpoint *ep, uint32_t qpn)
 {
-	const struct pool *p = &ep->obj[CIOV_OBJ_QP];
-	uint32_t i = (qpn & ((1u << QPN_INDEX_BITS) - 1)) - 1;
-	struct obj *o;
-	struct qp *qp;
+	struct qp *qp = qpn_find(&ep->ad->qpns, qpn);
 
-	if (qpn > QPN_MASK || i == 0 || i >= p->cap)
-		return NULL;
-	o = p->slot[i];
-	if (!o)
-		return NULL;
-	qp = container_of(o, struct qp, obj);
-	return qp->qpn == qpn ? qp : NULL;
+	return qp && qp->obj.ep == ep ? qp : NULL;
 }
 
 int qp_lookup(struct caller *c, uint32_t handle, struct qp **ret)
@@ -58,6 +43,7 @@ void qp_destroy(struct obj *o)
 	struct qp *qp = container_of(o, struct qp, obj);
 
 	engine_qp_del(&o->ep->ad->engine, qp);
+	qpn_release(&o->ep->ad->qpns, qp);
 	if (qp->pd)
 		obj_put(obj_of(qp->pd));
 	if (qp->send_cq)
@@ -264,7 +250,6 @@ int ctl_qp_create(struct caller *c, const struct ciov_ctl_qp_create_req *rq,
 	qp->type = (enum ciov_qp_type)rq->qp_type;
 	qp->sq_sig_all = rq->sq_sig_all != 0;
 	qp->state = CIOV_QPS_RESET;
-	qp->qpn = qp_qpn_of(o->handle);
 	/* References first: qp_destroy() drops what is set. */
 	qp->pd = d.pd;
 	obj_get(obj_of(d.pd));
@@ -276,6 +261,9 @@ int ctl_qp_create(struct caller *c, const struct ciov_ctl_qp_create_req *rq,
 	if (d.srq)
 		obj_get(obj_of(d.srq));
 
+	err = qpn_alloc(&c->ep->ad->qpns, qp);
+	if (err)
+		goto err_free;
 	size = qp_layout(qp, lim, &rq->cap, &sq_esize, &rq_esize);
 	if (sq_esize > RING_ENTRY_MAX || rq_esize > RING_ENTRY_MAX) {
 		err = -EINVAL;

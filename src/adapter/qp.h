@@ -39,17 +39,7 @@ struct qp {
 	struct qp_exec x; /* the engine's state (engine.h) */
 };
 
-/*
- * QPNs are per endpoint: the endpoint has its own GID, so (GID, QPN) is
- * unique on the fabric and survives live migration to another adapter
- * (the handle, and so the QPN, is restored there). 24 bits (IBA 9.2):
- * bits 0-20 are the pool index + 1 (never 0 or 1, the special QPs), bits
- * 21-23 the low bits of the slot's generation, so that a recycled slot
- * does not reuse the previous QPN at once.
- */
-#define QPN_INDEX_BITS 21
 #define QPN_MASK 0xffffffu
-uint32_t qp_qpn_of(uint32_t handle);
 /* The QP of EP with QPN (the engine's lookup for incoming packets). */
 struct qp *qp_find_qpn(struct endpoint *ep, uint32_t qpn);
 
