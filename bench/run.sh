@@ -22,6 +22,8 @@ if [ -x "$here/datapath.sh" ]; then
 fi
 section "libibverbs applications through libciov-verbs against ciov-perf"
 "$here/verbs.sh" "$B" | record
+section "fabric: ciov-perf across two namespaces against iperf3, UDP GSO and a UDP ping-pong"
+"$here/fabric.sh" "$B" | record
 section "ICRC throughput against memcpy"
 "$B/bench/bench-icrc" | record
 echo "results: $out/results.jsonl" >&2
