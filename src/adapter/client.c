@@ -170,7 +170,7 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 	client_bind(c, ep);
 	rp->endpoint_id = ep->id;
 	rp->mode = ep->mode;
-	memcpy(rp->gid, ep->gid_addr, sizeof(rp->gid));
+	memcpy(rp->gid, ep_fabric_gid(ep), sizeof(rp->gid));
 	memcpy(rp->quota, ep->quota, sizeof(rp->quota));
 	rp->max_sge = lim->max_sge;
 	rp->max_inline = lim->max_inline;

@@ -72,3 +72,20 @@ void dma_skip(struct dma_cursor *c, uint64_t len)
 		c->off = 0;
 	}
 }
+
+int dma_iov(struct dma_cursor *c, uint64_t len, struct iovec *iov, int max)
+{
+	int n = 0;
+
+	while (len) {
+		uint8_t *p;
+		uint64_t l;
+
+		if (n == max || dma_span(c, len, &p, &l))
+			return -EFAULT;
+		iov[n++] = (struct iovec){p, l};
+		dma_advance(c, l);
+		len -= l;
+	}
+	return n;
+}

@@ -13,6 +13,7 @@
 #define CIOV_DMA_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct iommu;
 
@@ -46,5 +47,10 @@ int dma_copy(struct dma_cursor *dst, struct dma_cursor *src, uint64_t len);
 
 /* Advances C by LEN bytes without copying (resuming a partial message). */
 void dma_skip(struct dma_cursor *c, uint64_t len);
+
+/* Describes the next LEN bytes at C as at most MAX host spans in IOV,
+ * advancing C (payload gathered straight from memory). The number of
+ * spans, or -EFAULT (a hole, or more than MAX spans). */
+int dma_iov(struct dma_cursor *c, uint64_t len, struct iovec *iov, int max);
 
 #endif

@@ -67,6 +67,16 @@ struct endpoint *ep_by_gid(struct adapter *ad, const uint8_t gid[16])
  * Random rather than derived from the id so that a GID is never reused by
  * a later endpoint (peers may still remember the old one), and so that an
  * endpoint can carry its GID to another adapter when it migrates. */
+const uint8_t *ep_fabric_gid(const struct endpoint *ep)
+{
+	return ep->ad->nports ? ep->ad->ports[0]->gid : ep->gid_addr;
+}
+
+bool ep_gid_names(const struct endpoint *ep, const uint8_t gid[16])
+{
+	return memcmp(ep->gid_addr, gid, 16) == 0 || port_by_gid(ep->ad, gid) != NULL;
+}
+
 static int ep_make_gid(struct endpoint *ep)
 {
 	memcpy(ep->gid_addr, ep->ad->gid_prefix, 8);

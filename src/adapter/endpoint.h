@@ -80,6 +80,12 @@ void ep_destroy_objects(struct endpoint *ep, struct client *owner, bool all);
 struct endpoint *ep_find(struct adapter *ad, const char *name);
 /* The endpoint whose GID is GID, or NULL. A walk: callers cache. */
 struct endpoint *ep_by_gid(struct adapter *ad, const uint8_t gid[16]);
+/* The GID EP's tenants use and give their peers: the first fabric port's
+ * RoCEv2 GID when the adapter has a port (packets are addressed to ports;
+ * QPNs are unique on the adapter), else EP's own GID. */
+const uint8_t *ep_fabric_gid(const struct endpoint *ep);
+/* Whether GID names EP: its own GID, or one of its adapter's ports. */
+bool ep_gid_names(const struct endpoint *ep, const uint8_t gid[16]);
 uint32_t ep_nobjects(const struct endpoint *ep);
 uint32_t ep_nclients(const struct endpoint *ep);
 

@@ -13,6 +13,8 @@
 #include "adapter/client.h"
 #include "adapter/endpoint.h"
 #include "adapter/engine.h"
+#include "adapter/fabric/xport.h"
+#include "adapter/log.h"
 #include "adapter/qp.h"
 #include "adapter/scheduler.h"
 #include "common/container.h"
@@ -79,6 +81,7 @@ void engine_qp_del(struct engine *e, struct qp *qp)
 	x->next->prev = x->prev;
 	x->listed = false;
 	e->nqps--;
+	xport_qp_free(qp);
 }
 
 void engine_qp_modified(struct engine *e, struct qp *qp)
@@ -88,6 +91,8 @@ void engine_qp_modified(struct engine *e, struct qp *qp)
 		qp->x.req.state = REQ_IDLE;
 		ring_show_error(&qp->sq, false);
 	}
+	if (xport_qp_modified(qp))
+		log_warn("qp#%u: no memory for its fabric state", qp->qpn);
 	if (qp->state == CIOV_QPS_RESET) {
 		qp->x.req = (struct req){.state = REQ_IDLE};
 		qp->x.resp = (struct resp){0};
@@ -151,7 +156,7 @@ void engine_unwatch_doorbell(struct engine *e, struct client *c)
 /* Passes. */
 
 /* One pass over every QP; returns whether anything moved. */
-static bool engine_pass(struct engine *e, uint64_t now)
+static bool engine_pass_qps(struct engine *e, uint64_t now)
 {
 	bool work = false;
 	struct qp_exec *x, *next;
@@ -171,17 +176,37 @@ static bool engine_pass(struct engine *e, uint64_t now)
 	return work;
 }
 
+/* A pass, with the fabric's receive before and its sends after. */
+static bool engine_pass(struct engine *e, uint64_t now)
+{
+	bool work;
+
+	if (!e->ad->nports)
+		return engine_pass_qps(e, now);
+	work = xport_pass(e, now);
+	work |= engine_pass_qps(e, now);
+	xport_flush_ports(e);
+	return work;
+}
+
 /* Earliest timer (RNR / retry wait), 0 if none. */
 static uint64_t engine_next_deadline(struct engine *e)
 {
 	uint64_t first = e->held ? engine_now_ns() + 200000 : 0; /* caps refill */
 
+	if (e->xdue) /* responses wait for room on a port */
+		first = engine_now_ns() + 1000000;
+
 	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
 		enum req_state s = x->req.state;
+
+		uint64_t xd = xport_deadline(qp_of_exec(x));
 
 		if ((s == REQ_RNR_WAIT || s == REQ_RETRY_WAIT) &&
 		    (!first || x->req.deadline_ns < first))
 			first = x->req.deadline_ns;
+		if (xd && (!first || xd < first))
+			first = xd;
 	}
 	return first;
 }

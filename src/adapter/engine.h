@@ -31,6 +31,7 @@ struct adapter;
 struct client;
 struct endpoint;
 struct qp;
+struct xq;
 
 /* Bytes one QP may move per pass before the next QP's turn. */
 #define ENGINE_CHUNK (64u * 1024)
@@ -115,6 +116,7 @@ struct qp_exec {
 	struct qp_counters cnt;
 	bool listed;
 	bool sqd_notify; /* SQ_DRAINED due once the SQ is drained */
+	struct xq *xq;	 /* RC peer across the fabric (fabric/xport.h), else NULL */
 };
 
 struct engine {
@@ -128,6 +130,7 @@ struct engine {
 	bool held;  /* work waits for a cap to refill */
 	uint64_t sched_last_ns; /* the scheduler's previous pass */
 	uint64_t wakeups;
+	struct xq *xdue; /* fabric QPs with responses or ACKs to send */
 	uint64_t sleeps;
 };
 
@@ -156,11 +159,32 @@ void engine_unwatch_doorbell(struct engine *e, struct client *c);
 /* req.c: one step of QP's requester state machine; whether work moved. */
 bool req_step(struct qp *qp, uint64_t now);
 
+/* Completes send WQE W (LEN bytes) with STATUS: counters, frees its SQ
+ * slot, the CQE when signaled or failed, and the QP to error (SQE for a
+ * UD send error) on a failure. */
+void req_post_completion(struct qp *qp, const struct ciov_send_wqe *w, uint64_t len,
+			 enum ciov_wc_status status);
+/* Copies the send WQE AT places behind the SQ's head into qp->x.req and
+ * checks its shape and local buffers (r->len, r->lseg): -EAGAIN when
+ * there is none (or the ring is corrupt and the QP now in error), else 0
+ * and *ST, the status it must complete with if not SUCCESS. */
+int req_take(struct qp *qp, uint32_t at, enum ciov_wc_status *st);
+/* IBA table 45: RNR NAK timer code V in microseconds. */
+uint64_t rnr_timer_us(uint8_t v);
+/* IBA 9.7.6.1.3: the local ACK timeout of code T in ns (0: infinite). */
+uint64_t ack_timeout_ns(uint8_t t);
+
 /* resp.c: the responder's side of a message arriving at QP. */
 /* Takes QP's next receive WQE (RQ or SRQ) and checks its buffers:
  * CIOV_WC_SUCCESS, -EAGAIN when there is none (RNR), or the WC status the
  * receive WQE completes with. */
 int resp_take_recv(struct qp *qp);
+/* IBA 8.3: the 40-byte GRH a UD receiver finds before the payload. */
+void resp_grh(uint8_t grh[ENGINE_GRH_LEN], uint32_t paylen, uint8_t hop_limit,
+	      const uint8_t sgid[16], const uint8_t dgid[16]);
+/* Whether RESP's MR named by RKEY covers [VA, VA+LEN) with ACCESS, in
+ * RESP's PD, and RESP allows ACCESS (IBA C9-88). LEN 0 needs no key. */
+bool rkey_ok(struct qp *resp, uint32_t rkey, uint64_t va, uint64_t len, unsigned access);
 /* Completes the receive WQE in hand. */
 void resp_complete(struct qp *qp, enum ciov_wc_status status, enum ciov_wc_opcode op,
 		   uint32_t byte_len, uint32_t imm, unsigned wc_flags, uint32_t src_qp, bool solicited);

@@ -5,6 +5,7 @@
 
 #include "adapter/cq.h"
 #include "adapter/engine.h"
+#include "adapter/fabric/xport.h"
 #include "adapter/log.h"
 #include "adapter/qp.h"
 #include "common/ring.h"
@@ -13,6 +14,7 @@ unsigned engine_flush(struct qp *qp)
 {
 	unsigned n = 0, before, after;
 
+	xport_flush(qp); /* its WQEs in flight are still in the SQ */
 	/* A receive WQE taken for a message that never finished. */
 	if (qp->x.resp.have_wqe) {
 		struct ciov_cqe cqe = {

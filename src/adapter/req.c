@@ -22,11 +22,13 @@
 #include "adapter/cq.h"
 #include "adapter/endpoint.h"
 #include "adapter/engine.h"
+#include "adapter/fabric/xport.h"
 #include "adapter/iommu.h"
 #include "adapter/log.h"
 #include "adapter/mr.h"
 #include "adapter/pd.h"
 #include "adapter/qp.h"
+#include "adapter/qpn.h"
 #include "adapter/srq.h"
 
 _Static_assert(sizeof(((struct req *)0)->w.raw) >= RING_ENTRY_MAX, "a WQE fits the copy");
@@ -70,18 +72,15 @@ static bool op_needs_recv(uint8_t op)
 /* ------------------------------------------------------------------------ */
 /* Completion. */
 
-/* Completes the WQE in hand with STATUS, frees its ring slot, and puts the
- * QP in error on a failure (IBA 10.8.3: the QP transitions to Error; the
- * WQEs behind it are flushed). */
-static void req_complete(struct qp *qp, enum ciov_wc_status status)
+void req_post_completion(struct qp *qp, const struct ciov_send_wqe *w, uint64_t len,
+			 enum ciov_wc_status status)
 {
-	struct req *r = &qp->x.req;
-	uint8_t op = r->w.wqe.opcode;
-	bool signaled = qp->sq_sig_all || (r->w.wqe.flags & CIOV_SEND_SIGNALED);
+	uint8_t op = w->opcode;
+	bool signaled = qp->sq_sig_all || (w->flags & CIOV_SEND_SIGNALED);
 
 	if (status == CIOV_WC_SUCCESS && op < CIOV_WR_MAX) {
 		qp->x.cnt.msgs_out[op]++;
-		qp->x.cnt.bytes_out[op] += r->len;
+		qp->x.cnt.bytes_out[op] += len;
 	}
 	/* Free the slot before the tenant can see the completion: a tenant
 	 * that polls it and posts at once must find room. */
@@ -89,20 +88,16 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 	qp->x.cnt.completions[status]++;
 	if (signaled || status != CIOV_WC_SUCCESS) {
 		struct ciov_cqe cqe = {
-			.wr_id = r->w.wqe.wr_id,
+			.wr_id = w->wr_id,
 			.status = (uint8_t)status,
 			.opcode = (uint8_t)qp_wc_opcode(op),
-			.byte_len = (uint32_t)r->len,
+			.byte_len = (uint32_t)len,
 			.qp_num = qp->qpn,
 		};
 
 		if (cq_post(qp->send_cq, &cqe, false))
 			status = CIOV_WC_GENERAL_ERR; /* CQ overrun: IBA 11.4.2.1 */
 	}
-	r->state = REQ_IDLE;
-	r->last_len = r->len;
-	r->done = r->len = 0;
-	r->started = 0;
 	if (status == CIOV_WC_SUCCESS)
 		return;
 	/* IBA 10.3.1.6: a UD send error stops the send queue only (SQE). */
@@ -110,6 +105,22 @@ static void req_complete(struct qp *qp, enum ciov_wc_status status)
 		engine_qp_sq_error(qp);
 	else
 		engine_qp_error(qp);
+}
+
+/* Completes the WQE in hand with STATUS, frees its ring slot, and puts the
+ * QP in error on a failure (IBA 10.8.3: the QP transitions to Error; the
+ * WQEs behind it are flushed). */
+static void req_complete(struct qp *qp, enum ciov_wc_status status)
+{
+	struct req *r = &qp->x.req;
+	struct ciov_send_wqe w = r->w.wqe;
+	uint64_t len = r->len;
+
+	r->state = REQ_IDLE;
+	r->last_len = r->len;
+	r->done = r->len = 0;
+	r->started = 0;
+	req_post_completion(qp, &w, len, status);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -144,11 +155,11 @@ static enum ciov_wc_status req_resolve_local(struct qp *qp, unsigned access)
 
 /* Copies the next WQE out of the send queue and validates its shape (not
  * yet its buffers). -EAGAIN when the queue is empty. */
-static int req_fetch(struct qp *qp, enum ciov_wc_status *status)
+static int req_fetch(struct qp *qp, uint32_t at, enum ciov_wc_status *status)
 {
 	struct req *r = &qp->x.req;
 	const struct ciov_send_wqe *w = &r->w.wqe;
-	int err = ring_peek(&qp->sq, r->w.raw);
+	int err = ring_peek_at(&qp->sq, at, r->w.raw);
 
 	if (err == -EAGAIN)
 		return err;
@@ -197,23 +208,37 @@ static enum ciov_wc_status req_check_local(struct qp *qp)
 	return CIOV_WC_SUCCESS;
 }
 
+int req_take(struct qp *qp, uint32_t at, enum ciov_wc_status *st)
+{
+	if (req_fetch(qp, at, st))
+		return -EAGAIN;
+	if (*st == CIOV_WC_SUCCESS)
+		*st = req_check_local(qp);
+	return 0;
+}
+
 /* The remote MR range of an RDMA or atomic request, checked against the
  * responder (IBA 9.7.4.1.5 / C9-88: R_Key, PD of the responder QP, bounds,
  * the QP's and the MR's access). */
+bool rkey_ok(struct qp *resp, uint32_t rkey, uint64_t va, uint64_t len, unsigned access)
+{
+	struct mr *mr;
+
+	if (len == 0)
+		return true; /* zero-length RDMA checks no R_Key */
+	if ((resp->attr.qp_access_flags & access) != access)
+		return false;
+	mr = mr_from_key(resp->obj.ep, rkey, MR_RKEY);
+	return mr && !mr_check(mr, resp->pd, va, len, access);
+}
+
 static enum ciov_wc_status req_check_remote(struct qp *qp, struct qp *peer, unsigned access,
 					    uint64_t len)
 {
 	const struct ciov_send_wqe *w = &qp->x.req.w.wqe;
-	struct mr *mr;
 
-	if (len == 0)
-		return CIOV_WC_SUCCESS; /* zero-length RDMA checks no R_Key */
-	if ((peer->attr.qp_access_flags & access) != access)
-		return CIOV_WC_REM_ACCESS_ERR;
-	mr = mr_from_key(peer->obj.ep, w->rkey, MR_RKEY);
-	if (!mr || mr_check(mr, peer->pd, w->remote_addr, len, access))
-		return CIOV_WC_REM_ACCESS_ERR;
-	return CIOV_WC_SUCCESS;
+	return rkey_ok(peer, w->rkey, w->remote_addr, len, access) ? CIOV_WC_SUCCESS
+								   : CIOV_WC_REM_ACCESS_ERR;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -234,10 +259,21 @@ static struct endpoint *req_peer_ep(struct qp *qp, const uint8_t gid[16])
 	return x->peer_ep;
 }
 
+/* The QP numbered QPN at GID on this adapter: GID an endpoint's own, or
+ * a port's (QPNs are unique on the adapter). */
+static struct qp *req_peer_qp(struct qp *qp, const uint8_t gid[16], uint32_t qpn)
+{
+	struct adapter *ad = qp->obj.ep->ad;
+	struct endpoint *ep = req_peer_ep(qp, gid);
+
+	if (ep)
+		return qp_find_qpn(ep, qpn);
+	return port_by_gid(ad, gid) ? qpn_find(&ad->qpns, qpn) : NULL;
+}
+
 static struct qp *req_peer_rc(struct qp *qp)
 {
-	struct endpoint *ep = req_peer_ep(qp, qp->attr.ah_attr.dgid);
-	struct qp *peer = ep ? qp_find_qpn(ep, qp->attr.dest_qp_num) : NULL;
+	struct qp *peer = req_peer_qp(qp, qp->attr.ah_attr.dgid, qp->attr.dest_qp_num);
 
 	if (!peer || peer->type != CIOV_QPT_RC)
 		return NULL;
@@ -249,14 +285,13 @@ static struct qp *req_peer_rc(struct qp *qp)
 	 * dest_qp_num and dgid name us): anyone else who knows its GID and
 	 * QPN must not drive it, nor put it in error with a bad key. To the
 	 * stranger it does not answer (IBA 9.7.6: the requester times out). */
-	if (peer->attr.dest_qp_num != qp->qpn ||
-	    memcmp(peer->attr.ah_attr.dgid, qp->obj.ep->gid_addr, 16) != 0)
+	if (peer->attr.dest_qp_num != qp->qpn || !ep_gid_names(qp->obj.ep, peer->attr.ah_attr.dgid))
 		return NULL;
 	return peer;
 }
 
 /* IBA 9.7.5.2.8 / table 45: the RNR NAK timer values, in microseconds. */
-static uint64_t rnr_timer_us(uint8_t v)
+uint64_t rnr_timer_us(uint8_t v)
 {
 	static const uint32_t us[32] = {
 		655360, 10, 20, 30, 40, 60, 80, 120, 160, 240, 320,
@@ -268,7 +303,7 @@ static uint64_t rnr_timer_us(uint8_t v)
 }
 
 /* IBA 9.7.6.1.3: local ACK timeout = 4.096 us * 2^timeout (0 = infinite). */
-static uint64_t ack_timeout_ns(uint8_t t)
+uint64_t ack_timeout_ns(uint8_t t)
 {
 	return t ? 4096ull << (t > 31 ? 31 : t) : 0;
 }
@@ -462,9 +497,9 @@ static bool req_ud(struct qp *qp)
 	const struct ciov_send_wqe *w = &r->w.wqe;
 	struct obj *ao = obj_find(qp->obj.ep, CIOV_OBJ_AH, w->ah);
 	struct ah *ah = ao ? container_of(ao, struct ah, obj) : NULL;
-	struct endpoint *dep;
 	struct qp *peer;
 	uint32_t qkey;
+	int err;
 
 	/* The AH must be in the QP's PD (IBA 10.2.3), which also keeps one
 	 * connection from using another's AH. */
@@ -472,8 +507,16 @@ static bool req_ud(struct qp *qp)
 		req_complete(qp, CIOV_WC_LOC_QP_OP_ERR);
 		return true;
 	}
-	dep = req_peer_ep(qp, ah->attr.dgid);
-	peer = dep ? qp_find_qpn(dep, w->remote_qpn) : NULL;
+	err = xport_ud_send(qp, ah, engine_now_ns());
+	if (err == -EAGAIN) {
+		r->state = REQ_RETRY_WAIT; /* deadline_ns: when to look again */
+		return false;
+	}
+	if (err != -ENOENT) {
+		req_complete(qp, err == -EMSGSIZE ? CIOV_WC_LOC_LEN_ERR : CIOV_WC_SUCCESS);
+		return true;
+	}
+	peer = req_peer_qp(qp, ah->attr.dgid, w->remote_qpn);
 	/* IBA 10.2.4.1: a Q_Key with the high bit set means "use the QP's". */
 	qkey = (w->remote_qkey & 0x80000000u) ? qp->attr.qkey : w->remote_qkey;
 	if (peer && peer->type == CIOV_QPT_UD &&
@@ -486,19 +529,13 @@ static bool req_ud(struct qp *qp)
 			resp_complete(peer, CIOV_WC_LOC_LEN_ERR, CIOV_WC_OP_RECV, 0, 0, 0, qp->qpn, false);
 		} else if (rs == CIOV_WC_SUCCESS) {
 			struct dma_cursor dst, src;
-			uint8_t grh[ENGINE_GRH_LEN] = {0};
-
-			/* IBA 8.3: the GRH as the receiver would see it. */
-			grh[0] = 0x60;
-			grh[4] = (uint8_t)((r->len) >> 8);
-			grh[5] = (uint8_t)r->len;
-			grh[6] = 0x1b;
-			grh[7] = ah->attr.hop_limit;
-			memcpy(grh + 8, qp->obj.ep->gid_addr, 16);
-			memcpy(grh + 24, ah->attr.dgid, 16);
+			uint8_t grh[ENGINE_GRH_LEN];
 			struct dma_cursor hdr;
 
-			dma_cursor_sgl(&dst, dep->iommu, peer->x.resp.seg, peer->x.resp.nseg);
+			resp_grh(grh, (uint32_t)r->len, ah->attr.hop_limit, ep_fabric_gid(qp->obj.ep),
+				 ah->attr.dgid);
+
+			dma_cursor_sgl(&dst, peer->obj.ep->iommu, peer->x.resp.seg, peer->x.resp.nseg);
 			dma_cursor_buf(&hdr, grh);
 			cursor_local(qp, &src);
 			if (dma_copy(&dst, &hdr, ENGINE_GRH_LEN) || dma_copy(&dst, &src, r->len)) {
@@ -586,7 +623,7 @@ static bool req_step_IDLE(struct qp *qp, uint64_t now)
 	}
 	if (qp->state != CIOV_QPS_RTS)
 		return false;
-	if (req_fetch(qp, &st))
+	if (req_fetch(qp, 0, &st))
 		return false;
 	if (st == CIOV_WC_SUCCESS)
 		st = req_check_local(qp);
@@ -629,6 +666,9 @@ bool req_step(struct qp *qp, uint64_t now)
 	uint64_t budget = qp->obj.ep->ad->engine.rates ? ENGINE_CHUNK : 16 * ENGINE_CHUNK;
 	uint64_t bytes = 0;
 	bool work = false;
+
+	if (qp->x.xq && qp->x.req.state != REQ_ERROR)
+		return xport_req_step(qp, now);
 
 	/* Small messages: several WQEs per pass, up to the budgets (WQEs and
 	 * bytes, so that QPs take turns). */

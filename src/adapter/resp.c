@@ -8,6 +8,7 @@
  * bounds, LOCAL_WRITE) before any byte lands in it.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "adapter/async.h"
 #include "adapter/cq.h"
@@ -83,4 +84,17 @@ void resp_complete(struct qp *qp, enum ciov_wc_status status, enum ciov_wc_opcod
 	if (cq_post(qp->recv_cq, &cqe, solicited) || (status != CIOV_WC_SUCCESS &&
 						     qp->type == CIOV_QPT_RC))
 		engine_qp_error(qp);
+}
+
+void resp_grh(uint8_t grh[ENGINE_GRH_LEN], uint32_t paylen, uint8_t hop_limit,
+	      const uint8_t sgid[16], const uint8_t dgid[16])
+{
+	memset(grh, 0, ENGINE_GRH_LEN);
+	grh[0] = 0x60; /* IPVer 6 */
+	grh[4] = (uint8_t)(paylen >> 8);
+	grh[5] = (uint8_t)paylen;
+	grh[6] = 0x1b; /* NxtHdr: the IBA transport */
+	grh[7] = hop_limit;
+	memcpy(grh + 8, sgid, 16);
+	memcpy(grh + 24, dgid, 16);
 }

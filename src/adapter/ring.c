@@ -166,17 +166,22 @@ uint32_t ring_pending(struct ring *r)
 	return n > 0 ? (uint32_t)n : 0;
 }
 
-int ring_peek(struct ring *r, void *out)
+int ring_peek_at(struct ring *r, uint32_t at, void *out)
 {
 	int64_t n = ring_avail(r);
 
 	if (n < 0)
 		return (int)n;
-	if (n == 0)
+	if (n <= at)
 		return -EAGAIN;
 	/* One copy; callers validate OUT, never the slot. */
-	memcpy(out, r->slots + (size_t)(r->idx & r->mask) * r->entry_size, r->entry_size);
+	memcpy(out, r->slots + (size_t)((r->idx + at) & r->mask) * r->entry_size, r->entry_size);
 	return 0;
+}
+
+int ring_peek(struct ring *r, void *out)
+{
+	return ring_peek_at(r, 0, out);
 }
 
 void ring_pop(struct ring *r)

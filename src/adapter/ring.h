@@ -74,6 +74,9 @@ void ring_show_error(struct ring *r, bool on);
  * more than the ring holds (the ring is put in error). ring_pop then
  * releases the slot to the producer. */
 int ring_peek(struct ring *r, void *out);
+/* The same for the entry AT places after the next (a consumer that keeps
+ * several entries in flight and pops them in order). */
+int ring_peek_at(struct ring *r, uint32_t at, void *out);
 void ring_pop(struct ring *r);
 /* Entries the tenant has published and ciovd not consumed (0 on error). */
 uint32_t ring_pending(struct ring *r);

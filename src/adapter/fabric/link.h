@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A port's private half (fabric/port.h is the public one): its sockets,
+ * transmit batch, receive buffers, neighbour cache and capture.
+ */
+#ifndef CIOV_FABRIC_LINK_H
+#define CIOV_FABRIC_LINK_H
+
+#include <linux/virtio_net.h>
+#include <pcap/pcap.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "adapter/fabric/port.h"
+#include "adapter/loop.h"
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* Linux 5.18; Debian 12's headers lack it */
+#endif
+
+#define LINK_ETH_BYTES 14
+/* vnet header + Ethernet + IPv6 + UDP: the most a frame's headers take. */
+#define LINK_FRAME_HDR (sizeof(struct virtio_net_hdr) + LINK_ETH_BYTES + WIRE_IP6_BYTES + WIRE_UDP_BYTES)
+/* Frames (sendmmsg entries) one batch holds. */
+#define LINK_TX_FRAMES 64
+/* Packets one batch holds, and in one GSO frame at most. */
+#define LINK_TX_PKTS 1024
+#define LINK_GSO_SEGS 64
+/* Payload spans one batch holds. */
+#define LINK_TX_IOV 4096
+/* Receive buffers (one 64 KiB GSO frame each). */
+#define LINK_RX_BUFS 16
+#define LINK_RX_BUF (sizeof(struct virtio_net_hdr) + LINK_ETH_BYTES + 65536 + 64)
+#define LINK_NEIGH 16
+
+struct neigh {
+	int family;
+	uint8_t ip[16];
+	uint8_t mac[6];
+	bool valid;
+	uint64_t asked_ns;   /* first asked the kernel, 0 = never */
+	uint64_t learned_ns; /* when valid */
+};
+
+struct link_pkt {
+	uint8_t hdr[WIRE_HDR_MAX]; /* IP + UDP + BTH + ext, as this segment */
+	uint8_t trailer[WIRE_TRAILER_MAX];
+	uint16_t hlen, iplen, tlen;
+	uint32_t seglen; /* UDP payload: BTH .. ICRC */
+};
+
+struct link_frame {
+	uint8_t hdr[LINK_FRAME_HDR]; /* vnet + Ethernet + IP + UDP */
+	uint16_t hlen;
+	struct port_dst dst;
+	uint8_t mac[6];
+	uint16_t id0;	   /* IPv4 ID of the first segment */
+	uint32_t first;	   /* index of its first packet in pkt[] */
+	uint32_t npkts;
+	uint32_t segsz;	   /* every segment's size but maybe the last's */
+	uint32_t bytes;	   /* UDP payload bytes */
+	uint32_t iov0, niov;
+	bool closed;	   /* a shorter segment ended it */
+};
+
+struct port_impl {
+	int fd;	     /* AF_PACKET, SOCK_RAW, vnet header */
+	int rsv_fd;  /* UDP socket holding the port, dropping all */
+	int nl_fd;   /* rtnetlink, for neighbours */
+	uint32_t nl_seq;
+	struct loop_src src;
+	uint8_t prefix[16]; /* the interface's subnet */
+	unsigned prefix_len;
+	uint16_t ip_id;
+	/* Transmit batch. */
+	struct link_frame frame[LINK_TX_FRAMES];
+	unsigned nframes;
+	struct link_pkt pkt[LINK_TX_PKTS];
+	unsigned npkts;
+	struct iovec iov[LINK_TX_IOV];
+	unsigned niov;
+	/* Receive. */
+	uint8_t *rxbuf; /* LINK_RX_BUFS * LINK_RX_BUF */
+	struct neigh neigh[LINK_NEIGH];
+	unsigned neigh_next;
+	/* Capture. */
+	pcap_t *pcap;
+	pcap_dumper_t *dumper;
+	uint64_t cap_left; /* packets still to write, UINT64_MAX = no limit */
+	uint64_t cap_pkts;
+	struct loop_src cap_timer;
+	void (*cap_done)(void *arg, uint64_t pkts, int err);
+	void *cap_arg;
+	uint8_t capbuf[LINK_ETH_BYTES + WIRE_HDR_MAX + 4096 + WIRE_TRAILER_MAX];
+};
+
+/* neigh.c: the link address of IP (family FAMILY) out of P: 0 and MAC,
+ * -EAGAIN while the kernel resolves it, -EHOSTUNREACH when it did not. */
+int neigh_lookup(struct port *p, int family, const uint8_t ip[16], uint8_t mac[6]);
+int neigh_open(struct port *p);
+
+/* capture.c: writes one packet (Ethernet frame of LEN bytes at BUF, or
+ * HDR + IOV + TRAILER) if a capture runs. */
+void capture_frame(struct port *p, const uint8_t *buf, size_t len);
+void capture_parts(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct link_pkt *k,
+		   const struct iovec *iov, int iovcnt);
+
+/* link_tx.c / link_rx.c */
+int link_tx_init(struct port *p);
+int link_rx_init(struct port *p);
+
+#endif
