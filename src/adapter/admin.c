@@ -8,6 +8,10 @@
  * with a line are counted against the request's "fds" and closed on any
  * mismatch, and a client that does not read its replies is disconnected
  * once its backlog exceeds ADMIN_OUT_MAX.
+ *
+ * A deferred request (admin_defer: port.capture) holds its connection: the
+ * lines after it wait, unread from the socket beyond what is buffered,
+ * until its reply is sent; a client that hangs up meanwhile cancels it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +51,14 @@ struct admin_conn {
 	int fds[ADMIN_FDS_MAX];
 	int nfds;
 	bool dead;
+	struct ucred cred;
+	/* A request whose reply comes later (admin_defer). */
+	bool deferred;
+	void (*cancel)(void *arg);
+	void *cancel_arg;
+	/* Runs the lines that waited for a deferred reply (admin_complete). */
+	struct loop_deferred resume;
+	bool resume_pending; /* then resume, not reap, frees a dead conn */
 };
 
 struct json_object *admin_ok(void)
@@ -643,6 +655,9 @@ static struct json_object *admin_run(struct admin_conn *ac, const char *line, si
 	rep = admin_rate(ac->ad, cmd, req, nfds);
 	if (rep)
 		goto out;
+	rep = admin_port(ac, ac->ad, cmd, req, nfds);
+	if (rep || ac->deferred)
+		goto out;
 	rep = admin_provision(ac->ad, cmd, req, ac->fds, nfds);
 	nfds = 0; /* handed over */
 	if (!rep)
@@ -671,12 +686,19 @@ static void admin_kill(struct admin_conn *ac)
 	if (ac->dead)
 		return;
 	ac->dead = true;
+	if (ac->deferred) {
+		/* The client is gone: its command stops and forgets AC. */
+		ac->deferred = false;
+		ac->cancel(ac->cancel_arg);
+	}
 	loop_del(&ac->ad->loop, &ac->src);
 	ac->src.fn = NULL;
 	close(ac->src.fd);
 	fdmsg_close_all(ac->fds, ac->nfds);
 	ac->nfds = 0;
 	ac->ad->nadmin--;
+	if (ac->resume_pending)
+		return; /* admin_resume frees it */
 	ac->reap.fn = admin_reap;
 	loop_defer(&ac->ad->loop, &ac->reap);
 }
@@ -726,25 +748,28 @@ static int admin_queue(struct admin_conn *ac, struct json_object *rep)
 	return 0;
 }
 
-/* Handles every complete line in the input buffer. */
+/* Handles every complete line in the input buffer, up to a deferred one. */
 static int admin_lines(struct admin_conn *ac)
 {
 	char *nl;
 
-	while (ac->out_len == 0 && (nl = memchr(ac->in, '\n', ac->in_len))) {
+	while (ac->out_len == 0 && !ac->deferred && (nl = memchr(ac->in, '\n', ac->in_len))) {
 		size_t len = (size_t)(nl - ac->in);
+		struct json_object *rep = admin_run(ac, ac->in, len);
 		int err;
 
-		err = admin_queue(ac, admin_run(ac, ac->in, len));
 		memmove(ac->in, nl + 1, ac->in_len - len - 1);
 		ac->in_len -= len + 1;
+		if (!rep) /* deferred: only a hang-up (EPOLLHUP, EPOLLERR) wakes us */
+			return loop_mod(&ac->ad->loop, &ac->src, 0);
+		err = admin_queue(ac, rep);
 		if (err)
 			return err;
 		err = admin_flush(ac);
 		if (err)
 			return err;
 	}
-	if (ac->in_len >= ADMIN_LINE_MAX) {
+	if (!ac->deferred && ac->in_len >= ADMIN_LINE_MAX) {
 		/* No way to find the next line: reply, then hang up. */
 		admin_queue(ac, admin_error(EMSGSIZE, "request line longer than %u bytes",
 					    ADMIN_LINE_MAX));
@@ -777,6 +802,13 @@ static void admin_event(struct loop_src *src, uint32_t events)
 	struct admin_conn *ac = container_of(src, struct admin_conn, src);
 	int err = 0;
 
+	if (ac->deferred) {
+		/* Polled for nothing but a hang-up: a client that only shut
+		 * down its writing side still waits for the reply. */
+		if (events & (EPOLLHUP | EPOLLERR))
+			admin_kill(ac);
+		return;
+	}
 	if (events & EPOLLOUT) {
 		err = admin_flush(ac);
 		if (!err && ac->out_len == 0)
@@ -786,6 +818,59 @@ static void admin_event(struct loop_src *src, uint32_t events)
 		err = admin_read(ac);
 	if (err)
 		admin_kill(ac);
+}
+
+static void admin_resume(struct loop_deferred *d)
+{
+	struct admin_conn *ac = container_of(d, struct admin_conn, resume);
+
+	ac->resume_pending = false;
+	if (ac->dead) {
+		admin_reap(&ac->reap);
+		return;
+	}
+	/* Not while ciovd shuts down (adapter_fini runs the deferred work). */
+	if (!ac->ad->loop.stop && ac->out_len == 0 && admin_lines(ac))
+		admin_kill(ac);
+}
+
+void admin_defer(struct admin_conn *ac, void (*cancel)(void *arg), void *arg)
+{
+	ac->deferred = true;
+	ac->cancel = cancel;
+	ac->cancel_arg = arg;
+}
+
+void admin_complete(struct admin_conn *ac, struct json_object *rep)
+{
+	int err;
+
+	if (ac->dead) { /* cannot happen: cancel came first */
+		json_object_put(rep);
+		return;
+	}
+	ac->deferred = false;
+	ac->cancel = NULL;
+	err = admin_queue(ac, rep);
+	if (!err)
+		err = admin_flush(ac); /* polls EPOLLIN again, or EPOLLOUT */
+	if (err) {
+		admin_kill(ac);
+		return;
+	}
+	/* The lines that waited run from the loop, not from the caller's
+	 * stack (a port callback, maybe inside port_del). */
+	if (!ac->resume_pending) {
+		ac->resume_pending = true;
+		ac->resume.fn = admin_resume;
+		loop_defer(&ac->ad->loop, &ac->resume);
+	}
+}
+
+void admin_conn_cred(const struct admin_conn *ac, uid_t *uid, gid_t *gid)
+{
+	*uid = ac->cred.uid;
+	*gid = ac->cred.gid;
 }
 
 static bool admin_allowed(const struct adapter *ad, const struct ucred *cr)
@@ -821,6 +906,7 @@ void admin_accept(struct loop_src *src, uint32_t events)
 		return;
 	}
 	ac->ad = ad;
+	ac->cred = cr;
 	ac->src.fd = fd;
 	ac->src.fn = admin_event;
 	if (loop_add(&ad->loop, &ac->src, EPOLLIN) < 0) {

@@ -3,11 +3,14 @@
 #ifndef CIOV_ADMIN_H
 #define CIOV_ADMIN_H
 
+#include <sys/types.h>
+
 #include <json-c/json.h>
 
 #include "adapter/loop.h"
 
 struct adapter;
+struct admin_conn;
 struct endpoint;
 
 /* The most bytes one request line may have. */
@@ -36,5 +39,25 @@ struct json_object *admin_provision(struct adapter *ad, const char *cmd, struct 
  * Checks REQ's members; NFDS must be 0. */
 struct json_object *admin_rate(struct adapter *ad, const char *cmd, struct json_object *req,
 			       int nfds);
+
+/*
+ * Deferred replies, for a command that answers when something finishes
+ * (port.capture). The command calls admin_defer() and returns NULL; the
+ * connection then runs none of its further requests (they stay queued, in
+ * order) until admin_complete(AC, REP) sends the reply (REP is consumed).
+ * If the client disconnects first, admin.c calls CANCEL(ARG) once, and the
+ * command must never use AC again, nor call admin_complete(). One request
+ * at a time per connection can be deferred.
+ */
+void admin_defer(struct admin_conn *ac, void (*cancel)(void *arg), void *arg);
+void admin_complete(struct admin_conn *ac, struct json_object *rep);
+/* The client's uid and gid (SO_PEERCRED when it connected). */
+void admin_conn_cred(const struct admin_conn *ac, uid_t *uid, gid_t *gid);
+
+/* Port commands (admin_port.c): the reply, or NULL when CMD is not one,
+ * or NULL after admin_defer(AC, ...). Checks REQ's members; NFDS must be
+ * 0. */
+struct json_object *admin_port(struct admin_conn *ac, struct adapter *ad, const char *cmd,
+			       struct json_object *req, int nfds);
 
 #endif

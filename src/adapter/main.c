@@ -234,6 +234,10 @@ static void adapter_fini(struct adapter *ad)
 	listener_close(ad, &ad->admin);
 	while ((ep = pool_next(&ad->endpoints, &h)))
 		ep_destroy(ep);
+	/* After the QPs that route through them; a running capture ends and
+	 * its client gets the count. */
+	port_fini_all(ad);
+	state_port_fini(ad);
 	/* Reap what the teardown deferred. */
 	ad->loop.stop = true;
 	ad->loop.idle = NULL;

@@ -79,6 +79,7 @@ int state_save(struct adapter *ad)
 		json_object_array_add(arr, state_ep_json(ep));
 	json_object_object_add(root, "endpoints", arr);
 	json_object_object_add(root, "rate_groups", state_rate_groups_json(ad));
+	json_object_object_add(root, "ports", state_ports_json(ad));
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 
 	snprintf(path, sizeof(path), "%s/%s", ad->state_dir, STATE_FILE);
@@ -222,6 +223,9 @@ int state_load(struct adapter *ad)
 		}
 	}
 	err = state_rate_load(ad, root);
+	if (err)
+		goto out;
+	err = state_port_load(ad, root);
 	if (err)
 		goto out;
 	log_info("state: restored %zu endpoints from %s", json_object_array_length(arr), path);

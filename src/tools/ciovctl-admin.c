@@ -52,17 +52,21 @@ static const char *connect_hint(int err)
 	}
 }
 
-static void set_timeouts(int fd)
+/* TIMEOUT_SEC: 0 the default, -1 none (a reply that comes when a capture
+ * ends). */
+static void set_timeouts(int fd, int timeout_sec)
 {
-	struct timeval tv = {.tv_sec = ADMIN_TIMEOUT_SEC};
+	struct timeval tv = {.tv_sec = timeout_sec > 0 ? timeout_sec : ADMIN_TIMEOUT_SEC};
 
+	if (timeout_sec < 0)
+		tv.tv_sec = 0; /* SO_RCVTIMEO 0: wait for ever */
 	/* best effort: without them a stuck ciovd only makes us wait */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 /* Returns CTL_OK with *fdp connected, or CTL_NOCONN after saying why. */
-static int admin_connect(const char *dir, int *fdp)
+static int admin_connect(const char *dir, int timeout_sec, int *fdp)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int n = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s", dir, CIOV_ADMIN_SOCKET);
@@ -78,7 +82,7 @@ static int admin_connect(const char *dir, int *fdp)
 		ctl_err("cannot create a socket: %s", strerror(errno));
 		return CTL_NOCONN;
 	}
-	set_timeouts(fd);
+	set_timeouts(fd, timeout_sec);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int err = errno;
 
@@ -230,7 +234,7 @@ int admin_call(const struct ctl *c, struct json_object *req, struct json_object 
 	ssize_t len;
 	int fd, rc;
 
-	rc = admin_connect(c->runtime_dir, &fd);
+	rc = admin_connect(c->runtime_dir, c->timeout_sec, &fd);
 	if (rc != CTL_OK)
 		return rc;
 	rc = exchange(fd, req, &buf, &len);

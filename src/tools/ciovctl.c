@@ -25,6 +25,7 @@ static const struct ctl_object *const objects[] = {
 	&adapter_object,
 	&qp_object,
 	&rate_object,
+	&port_object,
 	NULL,
 };
 

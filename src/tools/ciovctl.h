@@ -48,12 +48,14 @@ struct ctl {
 	bool pretty;			/* indent that JSON */
 	const char *runtime_dir;	/* where admin.sock is */
 	const struct ctl_object *obj;	/* the object being run, for its usage */
+	int timeout_sec;		/* for a reply: 0 the default, -1 none */
 };
 
 extern const struct ctl_object endpoint_object;
 extern const struct ctl_object adapter_object;
 extern const struct ctl_object qp_object;
 extern const struct ctl_object rate_object;
+extern const struct ctl_object port_object;
 
 /* ciovctl.c: "ciovctl: message" on stderr; the usage error also prints the
  * object's usage and returns CTL_USAGE. */

@@ -105,6 +105,29 @@ static void xcomp_ack_upto(struct xq *xq, uint32_t psn, uint64_t now)
 	xcomp_retire(xq);
 }
 
+/* Responses are taken in PSN order only (IBA 9.7.5.1.?): one for the WQE
+ * at index I while a READ or atomic before it still misses responses is
+ * out of order; the first missing one is asked for again (once per PSN)
+ * and this one dropped. */
+static bool xcomp_in_order(struct xq *xq, uint32_t i)
+{
+	for (uint32_t j = 0; j < i; j++) {
+		struct xwqe *e = xq_at(xq, j);
+		uint32_t miss;
+
+		if (!e->npsn || !op_is_rd(e->w.opcode) || e->done)
+			continue;
+		miss = psn_add(e->first_psn, (uint32_t)(e->rd_done / xq->pmtu));
+		if (xq->rd_goback != miss) {
+			xq->rd_goback = miss;
+			xreq_go_back(xq, miss);
+		}
+		xq->port->cnt.rcv_discards++;
+		return false;
+	}
+	return true;
+}
+
 /* A READ response packet: in order, the right place, the right length. */
 static void xcomp_read(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn, uint64_t now)
 {
@@ -119,6 +142,8 @@ static void xcomp_read(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn, 
 		xq->port->cnt.rcv_discards++;
 		return;
 	}
+	if (!xcomp_in_order(xq, (uint32_t)i))
+		return;
 	e = xq_at(xq, (uint32_t)i);
 	k = (uint32_t)psn_diff(psn, e->first_psn);
 	exp_k = (uint32_t)(e->rd_done / xq->pmtu);
@@ -170,6 +195,8 @@ static void xcomp_atomic(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn
 		xq->port->cnt.rcv_discards++;
 		return;
 	}
+	if (!xcomp_in_order(xq, (uint32_t)i))
+		return;
 	if (i > 0)
 		xcomp_ack_upto(xq, psn_add(psn, WIRE_PSN_MASK), now);
 	i = xcomp_find(xq, psn);

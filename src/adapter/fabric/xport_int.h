@@ -23,7 +23,7 @@ struct qp;
 #define XQ_WIN_MSGS 64
 /* Unacknowledged packets one QP may have in flight (IBA 9.7.4: a bounded
  * window; 24-bit PSNs leave 2^23 for duplicate detection). */
-#define XQ_WIN_PKTS 1024
+#define XQ_WIN_PKTS 4096
 /* The requester asks for an ACK at least every this many packets. */
 #define XQ_ACKREQ_EVERY 32
 /* Saved responder resources (READ and atomic, IBA 9.7.5.1.5 / 9.4.5). */

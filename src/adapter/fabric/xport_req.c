@@ -222,6 +222,17 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 		}
 		if (!e)
 			break;
+		/* Going back, skip what already landed: a finished READ or
+		 * atomic, the responses a READ already has (IBA 9.7.5.1.4
+		 * lets the re-request start at the missing one). */
+		if (e->status == CIOV_WC_SUCCESS && op_is_rd(e->w.opcode)) {
+			uint32_t have = e->done ? e->npsn : (uint32_t)(e->rd_done / xq->pmtu);
+
+			if ((uint32_t)psn_diff(xq->snd_psn, e->first_psn) < have) {
+				xq->snd_psn = psn_add(e->first_psn, have);
+				continue;
+			}
+		}
 		if (op_is_rd(e->w.opcode) && !xreq_rd_room(xq, i))
 			break;
 		err = xreq_send(xq, e, xq->snd_psn);
