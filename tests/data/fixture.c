@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,13 @@
 
 struct th_daemon fx_d;
 struct ciov_adapter *fx_ad;
+struct th_daemon fx_d2;
+static struct ciov_adapter *fx_ad2;
+bool fx_fabric;
+static unsigned fx_turn;
+static char fx_ns[2][32];
+
+static struct json_object *admin_ok(const char *what, struct json_object *r);
 int fx_skipped;
 
 const enum ciov_mode fx_modes[2] = {CIOV_MODE_PASSTHROUGH, CIOV_MODE_NATIVE};
@@ -39,9 +47,89 @@ int fx_result(int failed)
 	return fx_skipped ? 77 : 0;
 }
 
+size_t fx_ud_mtu(void)
+{
+	const char *m = getenv("CIOV_TEST_PMTU");
+
+	return fx_fabric ? (m ? (size_t)atoi(m) : 1024) : 4096;
+}
+
+static void fx_netns_cleanup(void)
+{
+	char cmd[128];
+
+	for (int i = 0; i < 2; i++) {
+		if (!fx_ns[i][0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", fx_ns[i]);
+		if (system(cmd))
+			fprintf(stderr, "fixture: cannot delete namespace %s\n", fx_ns[i]);
+		fx_ns[i][0] = 0;
+	}
+}
+
+static int fx_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) == 0)
+		return 0;
+	fprintf(stderr, "fixture: failed: %s\n", cmd);
+	return -1;
+}
+
+/* Two hosts: namespaces, a veth pair, a ciovd and a port in each. */
+static int fx_fabric_setup(void)
+{
+	bool v6 = getenv("CIOV_TEST_FAMILY") && strcmp(getenv("CIOV_TEST_FAMILY"), "6") == 0;
+	const char *pmtu = getenv("CIOV_TEST_PMTU") ? getenv("CIOV_TEST_PMTU") : "1024";
+	const char *addr[2] = {v6 ? "fd00:c10f::1" : "10.77.0.1", v6 ? "fd00:c10f::2" : "10.77.0.2"};
+	struct th_daemon *d[2] = {&fx_d, &fx_d2};
+
+	if (geteuid() != 0 || system("ip -V >/dev/null 2>&1")) {
+		printf("SKIP: the fabric placement needs root and iproute2\n");
+		exit(77);
+	}
+	atexit(fx_netns_cleanup);
+	for (int i = 0; i < 2; i++) {
+		snprintf(fx_ns[i], sizeof(fx_ns[i]), "ciovfx-%d-%c", (int)getpid(), 'a' + i);
+		if (fx_sh("ip netns add %s", fx_ns[i]))
+			return -1;
+	}
+	if (fx_sh("ip link add cfx%da netns %s type veth peer name cfx%db netns %s", (int)getpid(),
+		  fx_ns[0], (int)getpid(), fx_ns[1]))
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		if (fx_sh("ip -n %s addr add %s/%s dev cfx%d%c %s && ip -n %s link set cfx%d%c up && "
+			  "ip -n %s link set lo up",
+			  fx_ns[i], addr[i], v6 ? "64" : "24", (int)getpid(), 'a' + i,
+			  v6 ? "nodad" : "", fx_ns[i], (int)getpid(), 'a' + i, fx_ns[i]))
+			return -1;
+		if (th_daemon_start_in(d[i], fx_ns[i]) != 0) {
+			fprintf(stderr, "fixture: cannot start ciovd in %s\n", fx_ns[i]);
+			return -1;
+		}
+		json_object_put(admin_ok("port.add",
+					 th_admin(d[i], "{\"cmd\":\"port.add\",\"name\":\"p0\","
+							"\"addr\":\"%s\",\"mtu\":%s}", addr[i], pmtu)));
+	}
+	fx_fabric = true;
+	return ciov_adapter_open(fx_d.rt, &fx_ad) == 0 && ciov_adapter_open(fx_d2.rt, &fx_ad2) == 0
+		       ? 0
+		       : -1;
+}
+
 int fx_group_setup(void **state)
 {
+	const char *pl = getenv("CIOV_TEST_PLACEMENT");
+
 	(void)state;
+	if (pl && strcmp(pl, "fabric") == 0)
+		return fx_fabric_setup();
 	if (th_daemon_start(&fx_d) != 0) {
 		fprintf(stderr, "fixture: cannot start ciovd\n");
 		th_daemon_cleanup(&fx_d);
@@ -59,6 +147,16 @@ int fx_group_teardown(void **state)
 	fx_ad = NULL;
 	rc = th_daemon_stop(&fx_d);
 	th_daemon_cleanup(&fx_d);
+	if (fx_fabric) {
+		int rc2;
+
+		ciov_adapter_close(fx_ad2);
+		fx_ad2 = NULL;
+		rc2 = th_daemon_stop(&fx_d2);
+		th_daemon_cleanup(&fx_d2);
+		rc = rc ? rc : rc2;
+		fx_netns_cleanup();
+	}
 	if (rc != 0)
 		fprintf(stderr, "fixture: ciovd exited with %d (sanitizer report above?)\n", rc);
 	return rc == 0 ? 0 : -1;
@@ -150,7 +248,7 @@ static void native_memory(struct fx_tenant *t)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, (off_t)t->len), 0);
 	assert_int_equal(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK), 0);
-	r = th_admin_fds(&fx_d, &fd, 1,
+	r = th_admin_fds(t->d, &fd, 1,
 			 "{\"cmd\":\"seg.attach\",\"endpoint\":\"%s\",\"iova\":\"0x%llx\","
 			 "\"length\":%zu,\"fds\":1}",
 			 t->name, (unsigned long long)FX_NATIVE_IOVA, t->len);
@@ -161,7 +259,7 @@ static void native_memory(struct fx_tenant *t)
 	t->iova = seg->iova;
 	assert_int_equal(t->iova, FX_NATIVE_IOVA);
 	mr_h = prov_handle(admin_ok(
-		"mr.reg", th_admin(&fx_d,
+		"mr.reg", th_admin(t->d,
 				   "{\"cmd\":\"mr.reg\",\"endpoint\":\"%s\",\"pd\":%u,"
 				   "\"iova\":\"0x%llx\",\"length\":%zu,\"access\":%u}",
 				   t->name, t->pd_h, (unsigned long long)t->iova, t->len,
@@ -177,12 +275,18 @@ void fx_tenant_new(struct fx_tenant *t, const char *name, enum ciov_mode mode, s
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->d = &fx_d;
+	t->ad = fx_ad;
+	if (fx_fabric && (fx_turn++ & 1)) {
+		t->d = &fx_d2;
+		t->ad = fx_ad2;
+	}
 	t->mode = mode;
 	t->len = (len + (size_t)page - 1) / (size_t)page * (size_t)page;
 	json_object_put(admin_ok("endpoint.add",
-				 th_admin(&fx_d, "{\"cmd\":\"endpoint.add\",\"name\":\"%s\",\"mode\":\"%s\"}",
+				 th_admin(t->d, "{\"cmd\":\"endpoint.add\",\"name\":\"%s\",\"mode\":\"%s\"}",
 					  name, fx_mode_name(mode))));
-	assert_int_equal(ciov_open_endpoint(fx_ad, name, &t->ep), 0);
+	assert_int_equal(ciov_open_endpoint(t->ad, name, &t->ep), 0);
 	assert_int_equal(ciov_query_endpoint(t->ep, &ea), 0);
 	assert_int_equal(ea.mode, mode);
 	memcpy(t->gid, ea.gid, 16);
@@ -211,7 +315,7 @@ void fx_tenant_free(struct fx_tenant *t)
 	ciov_close_endpoint(t->ep);
 	t->ep = NULL;
 	json_object_put(admin_ok("endpoint.del",
-				 th_admin(&fx_d, "{\"cmd\":\"endpoint.del\",\"name\":\"%s\",\"force\":true}",
+				 th_admin(t->d, "{\"cmd\":\"endpoint.del\",\"name\":\"%s\",\"force\":true}",
 					  t->name)));
 	if (t->mode != CIOV_MODE_NATIVE)
 		free(t->buf);
@@ -225,7 +329,7 @@ struct ciov_pd *fx_pd_new(struct fx_tenant *t, uint32_t *handle)
 	if (t->mode == CIOV_MODE_NATIVE) {
 		uint32_t h = prov_handle(admin_ok(
 			"pd.alloc",
-			th_admin(&fx_d, "{\"cmd\":\"pd.alloc\",\"endpoint\":\"%s\"}", t->name)));
+			th_admin(t->d, "{\"cmd\":\"pd.alloc\",\"endpoint\":\"%s\"}", t->name)));
 
 		assert_int_equal(ciov_open_pd(t->ep, h, &pd), 0);
 		if (handle)
@@ -246,7 +350,7 @@ struct ciov_mr *fx_mr_new(struct fx_tenant *t, struct ciov_pd *pd, uint32_t pd_h
 	assert_true(off <= t->len && len <= t->len - off);
 	if (t->mode == CIOV_MODE_NATIVE) {
 		uint32_t h = prov_handle(admin_ok(
-			"mr.reg", th_admin(&fx_d,
+			"mr.reg", th_admin(t->d,
 					   "{\"cmd\":\"mr.reg\",\"endpoint\":\"%s\",\"pd\":%u,"
 					   "\"iova\":\"0x%llx\",\"length\":%zu,\"access\":%u}",
 					   t->name, pd_h, (unsigned long long)(t->iova + off), len,
@@ -266,7 +370,7 @@ void fx_mr_free(struct fx_tenant *t, struct ciov_mr *mr)
 	assert_int_equal(ciov_dereg_mr(mr), 0);
 	if (t->mode == CIOV_MODE_NATIVE)
 		json_object_put(admin_ok(
-			"mr.dereg", th_admin(&fx_d,
+			"mr.dereg", th_admin(t->d,
 					     "{\"cmd\":\"mr.dereg\",\"endpoint\":\"%s\",\"handle\":%u}",
 					     t->name, h)));
 }
@@ -277,7 +381,7 @@ struct ciov_cq *fx_cq_new(struct fx_tenant *t, uint32_t cqe, struct ciov_comp_ch
 
 	if (t->mode == CIOV_MODE_NATIVE) {
 		uint32_t h = prov_handle(admin_ok(
-			"cq.create", th_admin(&fx_d, "{\"cmd\":\"cq.create\",\"endpoint\":\"%s\",\"cqe\":%u}",
+			"cq.create", th_admin(t->d, "{\"cmd\":\"cq.create\",\"endpoint\":\"%s\",\"cqe\":%u}",
 					      t->name, cqe)));
 
 		assert_int_equal(ciov_open_cq(t->ep, h, NULL, ch, &cq), 0);
@@ -294,7 +398,7 @@ struct ciov_srq *fx_srq_new(struct fx_tenant *t, uint32_t max_wr, uint32_t max_s
 	if (t->mode == CIOV_MODE_NATIVE) {
 		uint32_t h = prov_handle(admin_ok(
 			"srq.create",
-			th_admin(&fx_d,
+			th_admin(t->d,
 				 "{\"cmd\":\"srq.create\",\"endpoint\":\"%s\",\"pd\":%u,\"max_wr\":%u,"
 				 "\"max_sge\":%u}",
 				 t->name, t->pd_h, max_wr, max_sge)));
@@ -327,7 +431,7 @@ void fx_qp_new(struct fx_tenant *t, const struct fx_qp_opts *o, struct fx_qp *q)
 	if (t->mode == CIOV_MODE_NATIVE) {
 		uint32_t h = prov_handle(admin_ok(
 			"qp.create",
-			th_admin(&fx_d,
+			th_admin(t->d,
 				 "{\"cmd\":\"qp.create\",\"endpoint\":\"%s\",\"pd\":%u,\"qp_type\":\"%s\","
 				 "\"send_cq\":%u,\"recv_cq\":%u,\"srq\":%u,\"cap\":{\"max_send_wr\":%u,"
 				 "\"max_recv_wr\":%u,\"max_send_sge\":%u,\"max_recv_sge\":%u,"
@@ -365,7 +469,7 @@ void fx_qp_free(struct fx_qp *q)
 		assert_int_equal(ciov_destroy_qp(q->qp), 0);
 	if (t->mode == CIOV_MODE_NATIVE && h)
 		json_object_put(admin_ok(
-			"qp.destroy", th_admin(&fx_d,
+			"qp.destroy", th_admin(t->d,
 					       "{\"cmd\":\"qp.destroy\",\"endpoint\":\"%s\",\"handle\":%u}",
 					       t->name, h)));
 	/* CQs go with the endpoint (a native CQ may be shared by QPs). */

@@ -37,6 +37,14 @@
 #define FX_NATIVE_IOVA 0x100000000000ull
 
 extern struct th_daemon fx_d;
+/* The fabric placement (CIOV_TEST_PLACEMENT=fabric): a second ciovd in a
+ * second network namespace joined to the first by a veth pair, a fabric
+ * port on each; tenants alternate between the two adapters, so every pair
+ * a test connects crosses the fabric. */
+extern struct th_daemon fx_d2;
+extern bool fx_fabric;
+/* The largest UD message: the path MTU (4096 on loopback). */
+size_t fx_ud_mtu(void);
 extern struct ciov_adapter *fx_ad;
 extern int fx_skipped;
 
@@ -66,6 +74,8 @@ int fx_result(int failed);
  * memory (one MR with every access right over all of it). */
 struct fx_tenant {
 	char name[32];
+	struct th_daemon *d;	 /* its adapter's ciovd */
+	struct ciov_adapter *ad; /* and libciov's handle on it */
 	enum ciov_mode mode;
 	struct ciov_endpoint *ep;
 	uint8_t gid[16];

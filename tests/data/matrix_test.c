@@ -29,7 +29,8 @@
 #define GRH 40u
 #define WIN_EXTRA 8192u		     /* bytes of window beyond the message */
 
-static const size_t sizes[] = {0, 1, 63, 4095, 4096, 4097, 65536, 1u << 20};
+/* Around the fabric's path MTU (1024 by default) and the loopback's 4096. */
+static const size_t sizes[] = {0, 1, 63, 1023, 1024, 1025, 4095, 4096, 4097, 65536, 1u << 20};
 
 struct op_desc {
 	const char *name;
@@ -390,7 +391,7 @@ static void run_matrix(enum ciov_mode mode)
 
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 			/* Atomics move 8 bytes; UD messages fit one MTU. */
-			if (atomic ? s != 0 : od->ud && sizes[s] > 4096)
+			if (atomic ? s != 0 : od->ud && sizes[s] > fx_ud_mtu())
 				continue;
 			/* Atomics: one 8-byte local buffer (IBA 9.4.5). */
 			for (int g = 0; g < (atomic ? 1 : 2); g++)

@@ -128,7 +128,7 @@ static void srq_limit_event_fires_once_fewer_wqes_than_the_limit_remain(void **s
 		if (err == -EPERM && fx_modes[m] == CIOV_MODE_NATIVE) {
 			/* Arming may be the manager's in native mode. */
 			struct json_object *r = th_admin_ok(
-				&fx_d, "{\"cmd\":\"srq.modify\",\"endpoint\":\"%s\",\"handle\":%u,"
+				s.b.d, "{\"cmd\":\"srq.modify\",\"endpoint\":\"%s\",\"handle\":%u,"
 				       "\"mask\":[\"srq_limit\"],\"srq_limit\":2}", s.b.name, s.srq->handle);
 
 			assert_non_null(r);

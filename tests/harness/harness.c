@@ -60,8 +60,12 @@ static int spawn(struct th_daemon *d)
 	if (d->pid == 0) {
 		/* A test that dies must not leave its adapter behind. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execl(bin, "ciovd", "--runtime-dir", d->rt, "--state-dir", d->st, "--foreground",
-		      "--quiet", (char *)NULL);
+		if (d->netns[0])
+			execlp("ip", "ip", "netns", "exec", d->netns, bin, "--runtime-dir", d->rt,
+			       "--state-dir", d->st, "--foreground", "--quiet", (char *)NULL);
+		else
+			execl(bin, "ciovd", "--runtime-dir", d->rt, "--state-dir", d->st,
+			      "--foreground", "--quiet", (char *)NULL);
 		fprintf(stderr, "harness: exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
@@ -97,6 +101,18 @@ int th_daemon_start(struct th_daemon *d)
 	if (!mkdtemp(d->rt) || !mkdtemp(d->st))
 		return -errno;
 	/* Tenants of other users must reach the sockets (ciovd decides). */
+	chmod(d->rt, 0755);
+	return spawn(d);
+}
+
+int th_daemon_start_in(struct th_daemon *d, const char *netns)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->netns, sizeof(d->netns), "%s", netns);
+	snprintf(d->rt, sizeof(d->rt), "/tmp/ciov-test-rt.XXXXXX");
+	snprintf(d->st, sizeof(d->st), "/tmp/ciov-test-st.XXXXXX");
+	if (!mkdtemp(d->rt) || !mkdtemp(d->st))
+		return -errno;
 	chmod(d->rt, 0755);
 	return spawn(d);
 }

@@ -17,12 +17,15 @@ struct th_daemon {
 	char rt[PATH_MAX]; /* runtime dir (sockets) */
 	char st[PATH_MAX]; /* state dir */
 	int admin;	   /* admin socket, connected lazily */
+	char netns[64];	   /* network namespace it runs in, "" = ours */
 };
 
 /* Starts ciovd ($CIOV_CIOVD, else ./src/adapter/ciovd under $CIOV_BUILD)
  * in fresh temporary dirs and waits until both sockets accept. Also sets
  * CIOV_RUNTIME_DIR for libciov in this process. Returns 0 or -errno. */
 int th_daemon_start(struct th_daemon *d);
+/* The same, inside network namespace NETNS (`ip netns exec`). */
+int th_daemon_start_in(struct th_daemon *d, const char *netns);
 /* Same, reusing D's existing state dir (a restart). */
 int th_daemon_restart(struct th_daemon *d);
 /* SIGTERM and wait: returns ciovd's exit status (0 = clean shutdown, a

@@ -199,6 +199,19 @@ static bool xreq_rd_room(struct xq *xq, uint32_t idx)
 	return out < depth;
 }
 
+/* IBA 10.8.3.3 (fence): a WQE with the fence indicator starts only when
+ * every READ and atomic before it has completed. */
+static bool xreq_fenced(struct xq *xq, uint32_t idx)
+{
+	for (uint32_t i = 0; i < idx; i++) {
+		struct xwqe *e = xq_at(xq, i);
+
+		if (e->status == CIOV_WC_SUCCESS && op_is_rd(e->w.opcode) && !e->done)
+			return true;
+	}
+	return false;
+}
+
 /* Sends packets from snd_psn on, within the window. */
 static bool xreq_transmit(struct xq *xq, uint64_t now)
 {
@@ -234,6 +247,9 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 			}
 		}
 		if (op_is_rd(e->w.opcode) && !xreq_rd_room(xq, i))
+			break;
+		if ((e->w.flags & CIOV_SEND_FENCE) && xq->snd_psn == e->first_psn &&
+		    xreq_fenced(xq, i))
 			break;
 		err = xreq_send(xq, e, xq->snd_psn);
 		if (err == -EAGAIN) {

@@ -325,6 +325,14 @@ static void xresp_atomic_again(struct xq *xq, uint32_t psn)
 	xq_tx(xq, &d, NULL, 0);
 }
 
+static bool xresp_reads_pending(const struct xq *xq)
+{
+	for (unsigned i = 0; i < XQ_RD_MAX; i++)
+		if (xq->rd[i].kind == WIRE_READ && xq->rd[i].next < xq->rd[i].npsn)
+			return true;
+	return false;
+}
+
 /* Whether OPCODE may come now: a multi-packet SEND or WRITE in progress
  * takes only its own MIDDLE and LAST packets; otherwise only a first or
  * only packet (IBA 9.7.5.1.? C9-?). */
@@ -376,6 +384,14 @@ void xresp_rx(struct xq *xq, const struct wire_pkt *pkt)
 	if (!xresp_in_sequence(xq, mask)) {
 		xresp_fatal(xq, SYN_NAK_INV, psn);
 		return;
+	}
+	/* Requests execute in order: a READ before this one reads memory
+	 * now, before this one may change it. Its responses are gathered
+	 * from that memory by reference, so they go to the kernel now too
+	 * (their ICRC was computed over what is there now). */
+	if (!(mask & WIRE_READ) && xresp_reads_pending(xq)) {
+		xresp_output(xq);
+		port_tx_flush(xq->port);
 	}
 	if (mask & WIRE_READ)
 		err = xresp_read(xq, pkt, psn);
