@@ -283,7 +283,7 @@ struct ciov_ctl_open_rep {
 	uint32_t max_qp_wr;   /* per queue */
 	uint32_t max_cqe;     /* per CQ */
 	uint32_t async_entries; /* async event ring */
-	uint32_t rsvd;
+	uint32_t active_mtu;  /* bytes: the first fabric port's path MTU, 4096 without one */
 	uint64_t async_map_size;
 	/* fds: [0] the doorbell: write end of a pipe the tenant writes to when
 	 * the engine sleeps; [1] the async event ring's memfd; [2] read end of

@@ -184,6 +184,7 @@ struct ciov_endpoint_attr {
 	uint32_t max_inline;
 	uint32_t max_qp_wr;
 	uint32_t max_cqe;
+	uint32_t active_mtu; /* bytes: the largest UD message, the path MTU RC uses at most */
 };
 
 /* Names of enumerations; never NULL ("UNKNOWN" for values out of range). */

@@ -176,6 +176,7 @@ int ctl_open(struct caller *cl, const struct ciov_ctl_open_req *rq, struct ciov_
 	rp->max_inline = lim->max_inline;
 	rp->max_qp_wr = lim->max_qp_wr;
 	rp->max_cqe = lim->max_cqe;
+	rp->active_mtu = ep->ad->nports ? ep->ad->ports[0]->mtu : ENGINE_UD_MTU;
 	ep_count_op(ep, 0);
 	return 0;
 

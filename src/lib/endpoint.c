@@ -213,6 +213,7 @@ int ciov_query_endpoint(struct ciov_endpoint *ep, struct ciov_endpoint_attr *att
 	attr->max_inline = ep->info.max_inline;
 	attr->max_qp_wr = ep->info.max_qp_wr;
 	attr->max_cqe = ep->info.max_cqe;
+	attr->active_mtu = ep->info.active_mtu ? ep->info.active_mtu : 4096;
 	return 0;
 }
 

@@ -168,12 +168,22 @@ static int cv_query_device_ex(struct ibv_context *context,
 	return 0;
 }
 
+/* Bytes to the IBV_MTU_* enum (256 = 1 ... 4096 = 5). */
+static enum ibv_mtu cv_mtu_enum(uint32_t bytes)
+{
+	enum ibv_mtu m = IBV_MTU_256;
+
+	while (m < IBV_MTU_4096 && (256u << (m - IBV_MTU_256 + 1)) <= bytes)
+		m++;
+	return m;
+}
+
 static void fill_port_attr(const struct cv_context *c, struct ibv_port_attr *p, size_t len)
 {
 	struct ibv_port_attr a = {
 		.state = IBV_PORT_ACTIVE,
 		.max_mtu = IBV_MTU_4096,
-		.active_mtu = IBV_MTU_4096,
+		.active_mtu = cv_mtu_enum(c->attr.active_mtu),
 		.gid_tbl_len = 1,
 		.port_cap_flags = 0,
 		.max_msg_sz = CV_MAX_MSG_SZ,
@@ -185,7 +195,6 @@ static void fill_port_attr(const struct cv_context *c, struct ibv_port_attr *p, 
 		.link_layer = IBV_LINK_LAYER_ETHERNET,
 	};
 
-	(void)c;
 	memset(p, 0, len);
 	memcpy(p, &a, len < sizeof(a) ? len : sizeof(a));
 }

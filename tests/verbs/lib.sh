@@ -35,8 +35,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# CIOV_VERBS_FABRIC=1: two hosts instead (bench/netns.sh: two network
+# namespaces joined by a veth pair), a ciovd and a fabric port in each;
+# endpoint a (servers) on host B, endpoint b (clients) on host A, and the
+# client names the server's address: the same runs across the fabric.
+HOST_A= HOST_B= SERVER_ADDR=localhost
+start_fabric() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: two hosts need root"; exit 77; }
+	. "$(dirname "${BASH_SOURCE[0]}")/../../bench/netns.sh"
+	netns_on_exit cleanup
+	netns_pair >/dev/null || { echo "SKIP: cannot build network namespaces"; exit 77; }
+	for h in A B; do
+		local ns ip
+		eval "ns=\$NS_$h ip=\$IP_$h"
+		mkdir -p "$T/$h"
+		ip netns exec "$ns" "$CIOVD" --runtime-dir "$T/$h" --state-dir "$T/$h" --foreground \
+			--quiet 2>"$T/ciovd-$h.log" &
+		PIDS="$PIDS $!"
+		for _ in $(seq 100); do [ -S "$T/$h/admin.sock" ] && break; sleep 0.05; done
+		"$CTL" --runtime-dir "$T/$h" port add p0 addr "$ip" >/dev/null ||
+			{ echo "FAIL: port on $h"; exit 1; }
+	done
+	"$CTL" --runtime-dir "$T/B" endpoint add a >/dev/null &&
+		"$CTL" --runtime-dir "$T/A" endpoint add b >/dev/null || { echo "FAIL: no endpoints"; exit 1; }
+	HOST_A="ip netns exec $NS_A env CIOV_RUNTIME_DIR=$T/A"
+	HOST_B="ip netns exec $NS_B env CIOV_RUNTIME_DIR=$T/B"
+	SERVER_ADDR=$IP_B
+}
+
 start_ciovd() {
 	local admin_group=
+	if [ "${CIOV_VERBS_FABRIC:-0}" = 1 ]; then
+		start_fabric
+		return
+	fi
 	mkdir -p "$T/run" "$T/state"
 	[ "$(id -u)" = 0 ] || admin_group="--admin-group $(id -gn)"
 	# shellcheck disable=SC2086
@@ -71,12 +103,14 @@ pair() {
 	local to=$1
 	shift
 	PORT=$((PORT + 1))
-	timeout "$to" "$RUN" --endpoint a "$@" -p $PORT >"$T/srv.out" 2>&1 &
+	# shellcheck disable=SC2086
+	timeout "$to" $HOST_B "$RUN" --endpoint a "$@" -p $PORT >"$T/srv.out" 2>&1 &
 	local sp=$!
 	local c=1
 	# the client retries while the server is not listening yet
 	for _ in $(seq 50); do
-		timeout "$to" "$RUN" --endpoint b "$@" -p $PORT localhost >"$T/cli.out" 2>&1
+		# shellcheck disable=SC2086
+		timeout "$to" $HOST_A "$RUN" --endpoint b "$@" -p $PORT $SERVER_ADDR >"$T/cli.out" 2>&1
 		c=$?
 		grep -qi "couldn't connect\|Couldn't connect\|Unable to open file descriptor" "$T/cli.out" || break
 		sleep 0.1
