@@ -3,7 +3,7 @@
 # (netdev ingress of each host's veth: AF_PACKET sees packets before the IP
 # stack's hooks). Every message must still complete, in order, data
 # verified by ciov-perf, and the retransmit / NAK counters must move. Then
-# a peer that vanishes: its ciovd killed mid-transfer, the requester's QP
+# a peer that vanishes: its ciovd killed and its namespace deleted mid-transfer, the requester's QP
 # completes RETRY_EXC_ERR within timeout x (retry_cnt + 1).
 . "$(dirname "$0")/lib.sh"
 command -v nft >/dev/null || skip "nft is not installed"
@@ -65,8 +65,11 @@ ip netns exec "$NS_A" "$PERF" write bw --endpoint e --runtime-dir "$FAB_TMP/A" -
 	--duration 30 "$IP_B" >"$out" 2>&1 &
 cpid=$!
 sleep 1
-kill -9 "$(cat "$FAB_TMP/B.pid")"
+kill -9 "$(cat "$FAB_TMP/B.pid")" 2>/dev/null
+wait "$(cat "$FAB_TMP/B.pid")" 2>/dev/null
 rm -f "$FAB_TMP/B.pid"
+kill $spid 2>/dev/null
+ip netns del "$NS_B" # the host is gone: its namespace, veth end and all
 t0=$(date +%s%N)
 wait $cpid
 t1=$(date +%s%N)
