@@ -279,8 +279,12 @@ static int open_packet(struct port *p)
 	pi->fd = fd;
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf));
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf));
+	/* Room for bursts of 64 KiB frames; past the sysctl limits as root
+	 * (CAP_NET_ADMIN), else as much as they allow. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	err = packet_filter(p, fd);
 	if (err)
 		return err;
@@ -338,8 +342,7 @@ static void port_free(struct port *p)
 			close(pi->fd);
 		if (pi->rsv_fd >= 0)
 			close(pi->rsv_fd);
-		if (pi->nl_fd >= 0)
-			close(pi->nl_fd);
+		neigh_close(p);
 		free(pi->rxbuf);
 		free(pi);
 	}

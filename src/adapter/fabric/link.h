@@ -27,8 +27,9 @@
 /* Packets one batch holds, and in one GSO frame at most. */
 #define LINK_TX_PKTS 1024
 #define LINK_GSO_SEGS 64
-/* Payload spans one batch holds. */
+/* Payload spans one batch holds, and one frame (one sendmsg: UIO_MAXIOV). */
 #define LINK_TX_IOV 4096
+#define LINK_FRAME_IOV 1024
 /* Receive buffers (one 64 KiB GSO frame each). */
 #define LINK_RX_BUFS 16
 #define LINK_RX_BUF (sizeof(struct virtio_net_hdr) + LINK_ETH_BYTES + 65536 + 64)
@@ -36,10 +37,15 @@
 
 struct neigh {
 	int family;
-	uint8_t ip[16];
-	uint8_t mac[6];
-	bool valid;
+	uint8_t ip[16];	     /* the destination */
+	uint8_t nh[16];	     /* its next hop: itself or a gateway */
+	uint8_t mac[6];	     /* the next hop's */
+	bool routed;	     /* nh is known */
+	bool valid;	     /* mac is known */
+	bool unreachable;    /* no route out of this port */
+	uint32_t route_seq;  /* of the RTM_GETROUTE asked */
 	uint64_t asked_ns;   /* first asked the kernel, 0 = never */
+	uint64_t sent_ns;    /* last asked */
 	uint64_t learned_ns; /* when valid */
 };
 
@@ -67,8 +73,9 @@ struct link_frame {
 struct port_impl {
 	int fd;	     /* AF_PACKET, SOCK_RAW, vnet header */
 	int rsv_fd;  /* UDP socket holding the port, dropping all */
-	int nl_fd;   /* rtnetlink, for neighbours */
+	int nl_fd;   /* rtnetlink, for routes and neighbours */
 	uint32_t nl_seq;
+	struct loop_src nl_src;
 	struct loop_src src;
 	uint8_t prefix[16]; /* the interface's subnet */
 	unsigned prefix_len;
@@ -98,7 +105,10 @@ struct port_impl {
 /* neigh.c: the link address of IP (family FAMILY) out of P: 0 and MAC,
  * -EAGAIN while the kernel resolves it, -EHOSTUNREACH when it did not. */
 int neigh_lookup(struct port *p, int family, const uint8_t ip[16], uint8_t mac[6]);
+/* Opens the netlink socket and watches it in the loop; neigh_close()
+ * undoes it (and accepts a half-open port). */
 int neigh_open(struct port *p);
+void neigh_close(struct port *p);
 
 /* capture.c: writes one packet (Ethernet frame of LEN bytes at BUF, or
  * HDR + IOV + TRAILER) if a capture runs. */

@@ -25,8 +25,10 @@ int link_rx_init(struct port *p)
 	return p->impl->rxbuf ? 0 : -ENOMEM;
 }
 
-/* Parses the packet of LEN bytes at IP and hands it on. */
-static int rx_one(struct port *p, const uint8_t *ip, size_t len, port_rx_fn *fn, void *arg)
+/* Parses the packet of LEN bytes at IP (that came in a frame with
+ * Ethernet header ETH) and hands it on. */
+static int rx_one(struct port *p, const uint8_t *eth_hdr, const uint8_t *ip, size_t len,
+		  port_rx_fn *fn, void *arg)
 {
 	struct wire_parse_cfg cfg = {.udp_port = p->udp_port, .pmtu = p->mtu};
 	struct wire_pkt pkt;
@@ -37,10 +39,7 @@ static int rx_one(struct port *p, const uint8_t *ip, size_t len, port_rx_fn *fn,
 		uint8_t save[LINK_ETH_BYTES];
 
 		memcpy(save, eth, sizeof(save));
-		memset(eth, 0, 12);
-		memcpy(eth, p->mac, 6);
-		eth[12] = p->family == AF_INET ? 0x08 : 0x86;
-		eth[13] = p->family == AF_INET ? 0x00 : 0xdd;
+		memcpy(eth, eth_hdr, LINK_ETH_BYTES);
 		capture_frame(p, eth, len + LINK_ETH_BYTES);
 		memcpy(eth, save, sizeof(save));
 	}
@@ -67,16 +66,23 @@ static int rx_frame(struct port *p, uint8_t *buf, size_t len, port_rx_fn *fn, vo
 	uint32_t seg;
 	uint16_t id0;
 	uint8_t tmpl[WIRE_IP6_BYTES + WIRE_UDP_BYTES];
+	uint8_t eth[LINK_ETH_BYTES];
 
 	if (len < sizeof(vh) + LINK_ETH_BYTES + WIRE_IP4_BYTES + WIRE_UDP_BYTES) {
 		p->cnt.rcv_errors++;
 		return 0;
 	}
 	memcpy(&vh, buf, sizeof(vh));
+	memcpy(eth, buf + sizeof(vh), sizeof(eth));
 	len -= sizeof(vh) + LINK_ETH_BYTES;
 	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return rx_one(p, ip, len, fn, arg);
-	/* A GSO frame: one IP + UDP header, then segments of gso_size. */
+		return rx_one(p, eth, ip, len, fn, arg);
+	/* A GSO frame: one IP + UDP header, then segments of gso_size. Only
+	 * UDP segmentation (UDP_L4) means that; UFO (IP fragments) does not. */
+	if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_UDP_L4) {
+		p->cnt.rcv_errors++;
+		return 0;
+	}
 	iplen = (ip[0] >> 4) == 4 ? (size_t)(ip[0] & 15) * 4 : (ip[0] >> 4) == 6 ? WIRE_IP6_BYTES : 0;
 	seg = vh.gso_size;
 	if ((iplen != WIRE_IP4_BYTES && iplen != WIRE_IP6_BYTES) || len < iplen + WIRE_UDP_BYTES ||
@@ -107,7 +113,7 @@ static int rx_frame(struct port *p, uint8_t *buf, size_t len, port_rx_fn *fn, vo
 			wire_st16(h + 4, (uint16_t)(WIRE_UDP_BYTES + sl));
 		}
 		wire_st16(h + iplen + 4, (uint16_t)(WIRE_UDP_BYTES + sl));
-		n += (size_t)rx_one(p, h, iplen + WIRE_UDP_BYTES + sl, fn, arg);
+		n += (size_t)rx_one(p, eth, h, iplen + WIRE_UDP_BYTES + sl, fn, arg);
 	}
 	return (int)n;
 }

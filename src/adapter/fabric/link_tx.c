@@ -41,16 +41,31 @@ static bool same_dst(const struct port_dst *a, const struct port_dst *b)
 	       memcmp(a->ip, b->ip, a->family == AF_INET ? 4 : 16) == 0;
 }
 
-/* The frame packet K of SEGLEN bytes to DST may join, or NULL. */
+/* The frame a packet of SEGLEN bytes in NIOV spans to DST may join, or
+ * NULL. A frame is one sendmsg: at most UIO_MAXIOV spans, 64 KiB. */
 static struct link_frame *tx_join(struct port_impl *pi, const struct port_dst *dst,
-				  uint32_t seglen, unsigned iplen)
+				  uint32_t seglen, unsigned iplen, unsigned niov)
 {
 	struct link_frame *f = pi->nframes ? &pi->frame[pi->nframes - 1] : NULL;
 
 	if (!f || f->closed || !same_dst(&f->dst, dst) || f->npkts == LINK_GSO_SEGS ||
-	    seglen > f->segsz || f->bytes + seglen + iplen + WIRE_UDP_BYTES > 65535)
+	    seglen > f->segsz || f->bytes + seglen + iplen + WIRE_UDP_BYTES > 65535 ||
+	    f->niov + niov > LINK_FRAME_IOV)
 		return NULL;
 	return f;
+}
+
+/* UDP source port for DST: its own, else one from a hash of the address
+ * (RoCEv2 uses 0xC000.. for entropy). */
+static uint16_t tx_sport(const struct port_dst *dst)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	if (dst->sport)
+		return dst->sport;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ dst->ip[i]) * 16777619u;
+	return (uint16_t)(0xc000 | ((h ^ (h >> 16)) & 0x3fff));
 }
 
 int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_desc *d,
@@ -64,17 +79,25 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	size_t paylen = 0, hlen;
 	unsigned iplen = p->family == AF_INET ? WIRE_IP4_BYTES : WIRE_IP6_BYTES;
 	uint32_t seglen;
+	unsigned niov = 2; /* BTH.., pad + ICRC */
 	int err;
 
 	if (!p->up || dst->family != p->family)
 		return -EHOSTUNREACH;
-	if (pi->npkts == LINK_TX_PKTS || pi->niov + (unsigned)iovcnt + 3 > LINK_TX_IOV)
-		return -ENOBUFS;
-	for (int i = 0; i < iovcnt; i++)
+	if (iovcnt < 0)
+		return -EINVAL;
+	for (int i = 0; i < iovcnt; i++) {
 		paylen += iov[i].iov_len;
+		niov += iov[i].iov_len != 0;
+	}
+	/* Alone in a frame (with the frame's own headers) it must fit. */
+	if (niov + 1 > LINK_FRAME_IOV || paylen > WIRE_PMTU_MAX)
+		return -EMSGSIZE;
+	if (pi->npkts == LINK_TX_PKTS || pi->niov + niov + 1 > LINK_TX_IOV)
+		return -ENOBUFS;
 	seglen = (uint32_t)(wire_opcode_get(d->bth.opcode)->length + paylen + (-paylen & 3) +
 			    WIRE_ICRC_BYTES);
-	f = tx_join(pi, dst, seglen, iplen);
+	f = tx_join(pi, dst, seglen, iplen, niov);
 	if (!f) {
 		if (pi->nframes == LINK_TX_FRAMES)
 			return -ENOBUFS;
@@ -87,7 +110,7 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 		.family = p->family,
 		.ttl = 64,
 		.id = f ? (uint16_t)(f->id0 + f->npkts) : pi->ip_id,
-		.sport = dst->sport ? dst->sport : 0xc000,
+		.sport = tx_sport(dst),
 		.dport = p->udp_port,
 	};
 	memcpy(dd.ip.src, p->addr, 16);
@@ -213,14 +236,20 @@ void port_tx_flush(struct port *p)
 	while (done < pi->nframes) {
 		int n = sendmmsg(pi->fd, mm + done, pi->nframes - done, MSG_DONTWAIT);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			/* The kernel's queue is full or it refused: these
-			 * packets are lost; the transport retransmits. */
-			for (unsigned i = done; i < pi->nframes; i++)
+			/* A full queue (EAGAIN, ENOBUFS): these packets are
+			 * lost, the transport retransmits. Any other error is
+			 * this frame's: it alone is lost. */
+			bool full = n == 0 || errno == EAGAIN || errno == EWOULDBLOCK ||
+				    errno == ENOBUFS;
+			unsigned end = full ? pi->nframes : done + 1;
+
+			for (unsigned i = done; i < end; i++)
 				p->cnt.xmit_discards += pi->frame[i].npkts;
-			break;
+			done = end;
+			continue;
 		}
 		for (int i = 0; i < n; i++) {
 			const struct link_frame *f = &pi->frame[done + (unsigned)i];

@@ -122,7 +122,9 @@ struct port *port_by_gid(struct adapter *ad, const uint8_t gid[16]);
  * go out as one GSO super-packet. 0; -EAGAIN while DST's link address is
  * being resolved (nothing queued: try again later; the engine is woken
  * when it is known); -ENOBUFS when the batch is full (flush, then retry);
- * -EHOSTUNREACH when resolution failed.
+ * -EHOSTUNREACH when resolution failed (or DST is the port itself or has
+ * no route out of its interface); -EMSGSIZE when the packet alone cannot
+ * be one frame (payload above 4096 bytes, or more than 1021 spans).
  */
 int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_desc *d,
 	    const struct iovec *iov, int iovcnt);
