@@ -61,25 +61,19 @@ void capture_frame(struct port *p, const uint8_t *buf, size_t len)
 		capture_end(p, 0);
 }
 
-void capture_parts(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct link_pkt *k,
-		   const struct iovec *iov, int iovcnt)
+void capture_pkt(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct link_pkt *k)
 {
 	uint8_t *b = p->impl->capbuf;
-	size_t n = LINK_ETH_BYTES;
+	size_t n = LINK_ETH_BYTES + k->iplen + WIRE_UDP_BYTES;
 
+	if (n + k->seglen > sizeof(p->impl->capbuf))
+		return;
 	memcpy(b, eth, LINK_ETH_BYTES);
-	memcpy(b + n, k->hdr, k->hlen);
-	n += k->hlen;
+	memcpy(b + LINK_ETH_BYTES, k->hdr, k->iplen + WIRE_UDP_BYTES);
 	if (k->iplen == WIRE_IP4_BYTES)
 		wire_st16(b + LINK_ETH_BYTES + WIRE_IP4_BYTES + 6, 0); /* IPv4: no UDP checksum */
-	for (int i = 0; i < iovcnt; i++) {
-		if (n + iov[i].iov_len + k->tlen > sizeof(p->impl->capbuf))
-			return;
-		memcpy(b + n, iov[i].iov_base, iov[i].iov_len);
-		n += iov[i].iov_len;
-	}
-	memcpy(b + n, k->trailer, k->tlen);
-	capture_frame(p, b, n + k->tlen);
+	memcpy(b + n, k->seg, k->seglen);
+	capture_frame(p, b, n + k->seglen);
 }
 
 int port_capture_start(struct port *p, const char *path, uint64_t count, uint64_t duration_ms,

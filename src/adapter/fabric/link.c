@@ -344,6 +344,7 @@ static void port_free(struct port *p)
 			close(pi->rsv_fd);
 		neigh_close(p);
 		free(pi->rxbuf);
+		free(pi->stage);
 		free(pi);
 	}
 	free(p);

@@ -33,6 +33,8 @@
 /* Receive buffers (one 64 KiB GSO frame each). */
 #define LINK_RX_BUFS 16
 #define LINK_RX_BUF (sizeof(struct virtio_net_hdr) + LINK_ETH_BYTES + 65536 + 64)
+/* The staging area: every segment of a batch, contiguous per frame. */
+#define LINK_STAGE ((size_t)LINK_TX_FRAMES * 65536)
 #define LINK_NEIGH 16
 
 struct neigh {
@@ -54,6 +56,7 @@ struct link_pkt {
 	uint8_t trailer[WIRE_TRAILER_MAX];
 	uint16_t hlen, iplen, tlen;
 	uint32_t seglen; /* UDP payload: BTH .. ICRC */
+	uint8_t *seg;	 /* the segment (BTH .. ICRC) in the staging area */
 };
 
 struct link_frame {
@@ -89,6 +92,8 @@ struct port_impl {
 	unsigned niov;
 	/* Receive. */
 	uint8_t *rxbuf; /* LINK_RX_BUFS * LINK_RX_BUF */
+	uint8_t *stage;	/* LINK_STAGE: the batch's segments, frame after frame */
+	size_t staged;
 	struct neigh neigh[LINK_NEIGH];
 	unsigned neigh_next;
 	/* Capture. */
@@ -113,8 +118,7 @@ void neigh_close(struct port *p);
 /* capture.c: writes one packet (Ethernet frame of LEN bytes at BUF, or
  * HDR + IOV + TRAILER) if a capture runs. */
 void capture_frame(struct port *p, const uint8_t *buf, size_t len);
-void capture_parts(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct link_pkt *k,
-		   const struct iovec *iov, int iovcnt);
+void capture_pkt(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct link_pkt *k);
 
 /* link_tx.c / link_rx.c */
 int link_tx_init(struct port *p);

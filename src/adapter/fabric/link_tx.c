@@ -23,7 +23,8 @@
 int link_tx_init(struct port *p)
 {
 	p->impl->ip_id = (uint16_t)random();
-	return 0;
+	p->impl->stage = malloc(LINK_STAGE);
+	return p->impl->stage ? 0 : -ENOMEM;
 }
 
 unsigned port_tx_room(struct port *p)
@@ -93,7 +94,8 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	/* Alone in a frame (with the frame's own headers) it must fit. */
 	if (niov + 1 > LINK_FRAME_IOV || paylen > WIRE_PMTU_MAX)
 		return -EMSGSIZE;
-	if (pi->npkts == LINK_TX_PKTS || pi->niov + niov + 1 > LINK_TX_IOV)
+	if (pi->npkts == LINK_TX_PKTS || pi->niov + 2 > LINK_TX_IOV ||
+	    pi->staged + WIRE_HDR_MAX + paylen + WIRE_TRAILER_MAX > LINK_STAGE)
 		return -ENOBUFS;
 	seglen = (uint32_t)(wire_opcode_get(d->bth.opcode)->length + paylen + (-paylen & 3) +
 			    WIRE_ICRC_BYTES);
@@ -122,7 +124,28 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	k->hlen = (uint16_t)hlen;
 	k->iplen = (uint16_t)iplen;
 	k->seglen = seglen;
-	k->tlen = (uint16_t)wire_pkt_finish(k->hdr, hlen, WIRE_CSUM_PARTIAL, iov, iovcnt, k->trailer);
+	/* The segment is staged whole, payload copied out of the tenant's
+	 * memory once: the ICRC is computed over exactly the bytes sent (a
+	 * tenant writing its buffer meanwhile cannot make them differ), on a
+	 * copy still in cache, and a frame's segments are one span for the
+	 * kernel to copy (a span per header, payload piece and trailer costs
+	 * it more than this copy). */
+	k->seg = pi->stage + pi->staged;
+	{
+		size_t hl = hlen - iplen - WIRE_UDP_BYTES, off = hl;
+		struct iovec pay;
+
+		memcpy(k->seg, k->hdr + iplen + WIRE_UDP_BYTES, hl);
+		for (int i = 0; i < iovcnt; i++) {
+			memcpy(k->seg + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		pay = (struct iovec){k->seg + hl, paylen};
+		k->tlen = (uint16_t)wire_pkt_finish(k->hdr, hlen, WIRE_CSUM_PARTIAL, &pay, 1,
+						   k->trailer);
+		memcpy(k->seg + off, k->trailer, k->tlen);
+	}
+	pi->staged += seglen;
 	if (!f) {
 		f = &pi->frame[pi->nframes++];
 		*f = (struct link_frame){.dst = *dst, .id0 = pi->ip_id, .first = pi->npkts,
@@ -136,12 +159,12 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	f->npkts++;
 	f->bytes += seglen;
 	pi->npkts++;
-	pi->iov[pi->niov++] = (struct iovec){k->hdr + iplen + WIRE_UDP_BYTES,
-					      hlen - iplen - WIRE_UDP_BYTES};
-	for (int i = 0; i < iovcnt; i++)
-		if (iov[i].iov_len)
-			pi->iov[pi->niov++] = iov[i];
-	pi->iov[pi->niov++] = (struct iovec){k->trailer, k->tlen};
+	/* Segments of one frame are adjacent in the stage: one span. */
+	if (f->niov == 2 && (uint8_t *)pi->iov[pi->niov - 1].iov_base +
+					 pi->iov[pi->niov - 1].iov_len == k->seg)
+		pi->iov[pi->niov - 1].iov_len += seglen;
+	else
+		pi->iov[pi->niov++] = (struct iovec){k->seg, seglen};
 	f->niov = pi->niov - f->iov0;
 	return 0;
 }
@@ -202,20 +225,9 @@ static void frame_hdr(struct port *p, struct link_frame *f)
 static void frame_capture(struct port *p, const struct link_frame *f)
 {
 	const uint8_t *eth = f->hdr + sizeof(struct virtio_net_hdr);
-	const struct iovec *iov = &p->impl->iov[f->iov0 + 1];
 
-	for (uint32_t i = 0; i < f->npkts; i++) {
-		const struct link_pkt *k = &p->impl->pkt[f->first + i];
-		int n = 1;
-		size_t want = k->seglen, got = iov[0].iov_len;
-
-		while (got < want)
-			got += iov[n++].iov_len;
-		/* iov[0] is the BTH..; capture_parts takes the payload spans
-		 * between it and the trailer. */
-		capture_parts(p, eth, k, iov + 1, n - 2);
-		iov += n;
-	}
+	for (uint32_t i = 0; i < f->npkts; i++)
+		capture_pkt(p, eth, &p->impl->pkt[f->first + i]);
 }
 
 void port_tx_flush(struct port *p)
@@ -261,4 +273,5 @@ void port_tx_flush(struct port *p)
 		done += (unsigned)n;
 	}
 	pi->nframes = pi->npkts = pi->niov = 0;
+	pi->staged = 0;
 }
