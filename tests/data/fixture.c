@@ -13,6 +13,7 @@
 
 #include "common/fdmsg.h"
 #include "fixture.h"
+#include "netns.h"
 
 struct th_daemon fx_d;
 struct ciov_adapter *fx_ad;
@@ -20,7 +21,7 @@ struct th_daemon fx_d2;
 static struct ciov_adapter *fx_ad2;
 bool fx_fabric;
 static unsigned fx_turn;
-static char fx_ns[2][32];
+static struct th_net fx_net;
 
 static struct json_object *admin_ok(const char *what, struct json_object *r);
 int fx_skipped;
@@ -54,73 +55,81 @@ size_t fx_ud_mtu(void)
 	return fx_fabric ? (m ? (size_t)atoi(m) : 1024) : 4096;
 }
 
-static void fx_netns_cleanup(void)
+/* Port p0's counter NAME on D (-1 if it cannot be read). */
+static long long fx_port_counter(struct th_daemon *d, const char *name)
 {
-	char cmd[128];
+	struct json_object *r = th_admin(d, "{\"cmd\":\"port.show\",\"name\":\"p0\"}");
+	long long v = th_get_int(r, "ports", "0", "counters", name, NULL);
 
-	for (int i = 0; i < 2; i++) {
-		if (!fx_ns[i][0])
-			continue;
-		snprintf(cmd, sizeof(cmd), "ip netns del %s 2>/dev/null", fx_ns[i]);
-		if (system(cmd))
-			fprintf(stderr, "fixture: cannot delete namespace %s\n", fx_ns[i]);
-		fx_ns[i][0] = 0;
-	}
+	json_object_put(r);
+	return v;
 }
 
-static int fx_sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	if (system(cmd) == 0)
-		return 0;
-	fprintf(stderr, "fixture: failed: %s\n", cmd);
-	return -1;
-}
-
-/* Two hosts: namespaces, a veth pair, a ciovd and a port in each. */
+/* Two hosts (tests/harness/netns.h): a veth pair, a ciovd and a port p0 in
+ * each. Whatever fails, the namespaces go at exit (netns.c's atexit) and
+ * the daemons with this process (PR_SET_PDEATHSIG). */
 static int fx_fabric_setup(void)
 {
-	bool v6 = getenv("CIOV_TEST_FAMILY") && strcmp(getenv("CIOV_TEST_FAMILY"), "6") == 0;
+	const char *fam = getenv("CIOV_TEST_FAMILY");
 	const char *pmtu = getenv("CIOV_TEST_PMTU") ? getenv("CIOV_TEST_PMTU") : "1024";
-	const char *addr[2] = {v6 ? "fd00:c10f::1" : "10.77.0.1", v6 ? "fd00:c10f::2" : "10.77.0.2"};
 	struct th_daemon *d[2] = {&fx_d, &fx_d2};
 
-	if (geteuid() != 0 || system("ip -V >/dev/null 2>&1")) {
-		printf("SKIP: the fabric placement needs root and iproute2\n");
+	if (th_net_available(true))
 		exit(77);
-	}
-	atexit(fx_netns_cleanup);
-	for (int i = 0; i < 2; i++) {
-		snprintf(fx_ns[i], sizeof(fx_ns[i]), "ciovfx-%d-%c", (int)getpid(), 'a' + i);
-		if (fx_sh("ip netns add %s", fx_ns[i]))
-			return -1;
-	}
-	if (fx_sh("ip link add cfx%da netns %s type veth peer name cfx%db netns %s", (int)getpid(),
-		  fx_ns[0], (int)getpid(), fx_ns[1]))
+	if (th_net_pair(&fx_net, fam && strcmp(fam, "6") == 0 ? 6 : 4, 0))
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		if (fx_sh("ip -n %s addr add %s/%s dev cfx%d%c %s && ip -n %s link set cfx%d%c up && "
-			  "ip -n %s link set lo up",
-			  fx_ns[i], addr[i], v6 ? "64" : "24", (int)getpid(), 'a' + i,
-			  v6 ? "nodad" : "", fx_ns[i], (int)getpid(), 'a' + i, fx_ns[i]))
-			return -1;
-		if (th_daemon_start_in(d[i], fx_ns[i]) != 0) {
-			fprintf(stderr, "fixture: cannot start ciovd in %s\n", fx_ns[i]);
+		struct json_object *r;
+
+		if (th_daemon_start_in(d[i], fx_net.host[i].ns) != 0) {
+			fprintf(stderr, "fixture: cannot start ciovd in %s\n", fx_net.host[i].ns);
 			return -1;
 		}
-		json_object_put(admin_ok("port.add",
-					 th_admin(d[i], "{\"cmd\":\"port.add\",\"name\":\"p0\","
-							"\"addr\":\"%s\",\"mtu\":%s}", addr[i], pmtu)));
+		r = th_admin(d[i], "{\"cmd\":\"port.add\",\"name\":\"p0\",\"addr\":\"%s\","
+				   "\"mtu\":%s}", fx_net.host[i].addr, pmtu);
+		if (!th_ok(r)) {
+			fprintf(stderr, "fixture: port.add %s in %s: %s\n", fx_net.host[i].addr,
+				fx_net.host[i].ns, r ? json_object_to_json_string(r) : "(no reply)");
+			json_object_put(r);
+			return -1;
+		}
+		json_object_put(r);
 	}
 	fx_fabric = true;
+	/* libciov's default adapter (ciov_adapter_open(NULL), e.g. in a forked
+	 * tenant) is fx_d's, like on loopback: the last start set fx_d2's. */
+	setenv("CIOV_RUNTIME_DIR", fx_d.rt, 1);
+	printf("fabric: %s (%s, %s) <-> %s (%s, %s), path MTU %s\n", fx_net.host[0].addr,
+	       fx_net.host[0].ns, fx_net.host[0].dev, fx_net.host[1].addr, fx_net.host[1].ns,
+	       fx_net.host[1].dev, pmtu);
 	return ciov_adapter_open(fx_d.rt, &fx_ad) == 0 && ciov_adapter_open(fx_d2.rt, &fx_ad2) == 0
 		       ? 0
 		       : -1;
+}
+
+/* Both daemons' port counters: what crossed, and no packet mangled on a
+ * clean veth. Returns -1 if a port counted ICRC or parser errors. */
+static int fx_fabric_report(void)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 2; i++) {
+		struct th_daemon *d = i ? &fx_d2 : &fx_d;
+		long long icrc = fx_port_counter(d, "icrc_errors");
+		long long bad = fx_port_counter(d, "rcv_errors");
+
+		printf("fabric: host %c sent %lld packets, received %lld, retransmits %lld, "
+		       "discards %lld, ICRC errors %lld, malformed %lld\n",
+		       'A' + i, fx_port_counter(d, "xmit_pkts"), fx_port_counter(d, "rcv_pkts"),
+		       fx_port_counter(d, "retransmits"), fx_port_counter(d, "rcv_discards"), icrc,
+		       bad);
+		if (icrc != 0 || bad != 0) {
+			fprintf(stderr, "fixture: host %c's port dropped bad packets on a clean link\n",
+				'A' + i);
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
 int fx_group_setup(void **state)
@@ -128,8 +137,16 @@ int fx_group_setup(void **state)
 	const char *pl = getenv("CIOV_TEST_PLACEMENT");
 
 	(void)state;
-	if (pl && strcmp(pl, "fabric") == 0)
-		return fx_fabric_setup();
+	if (pl && strcmp(pl, "fabric") == 0) {
+		if (fx_fabric_setup() == 0)
+			return 0;
+		/* cmocka does not run the group teardown after a failed setup */
+		th_daemon_cleanup(&fx_d);
+		th_daemon_cleanup(&fx_d2);
+		th_net_destroy(&fx_net);
+		fx_fabric = false;
+		return -1;
+	}
 	if (th_daemon_start(&fx_d) != 0) {
 		fprintf(stderr, "fixture: cannot start ciovd\n");
 		th_daemon_cleanup(&fx_d);
@@ -140,7 +157,7 @@ int fx_group_setup(void **state)
 
 int fx_group_teardown(void **state)
 {
-	int rc;
+	int rc, bad = fx_fabric ? fx_fabric_report() : 0;
 
 	(void)state;
 	ciov_adapter_close(fx_ad);
@@ -154,11 +171,15 @@ int fx_group_teardown(void **state)
 		fx_ad2 = NULL;
 		rc2 = th_daemon_stop(&fx_d2);
 		th_daemon_cleanup(&fx_d2);
-		rc = rc ? rc : rc2;
-		fx_netns_cleanup();
+		if (rc2 != 0)
+			fprintf(stderr, "fixture: host B's ciovd exited with %d\n", rc2);
+		rc = rc ? rc : rc2 ? rc2 : bad;
+		th_net_destroy(&fx_net);
+		fx_fabric = false;
 	}
 	if (rc != 0)
-		fprintf(stderr, "fixture: ciovd exited with %d (sanitizer report above?)\n", rc);
+		fprintf(stderr, "fixture: ciovd exited with %d (sanitizer report above?), or a "
+				"fabric port counted bad packets\n", rc);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -221,10 +242,19 @@ static uint32_t prov_handle(struct json_object *r)
 long long fx_usage(const char *name, const char *key, long long want)
 {
 	long long v = -1;
+	struct th_daemon *d = &fx_d;
 
+	if (fx_fabric) { /* the adapter that has endpoint NAME */
+		struct json_object *r =
+			th_admin(&fx_d, "{\"cmd\":\"endpoint.show\",\"name\":\"%s\"}", name);
+
+		if (!th_ok(r))
+			d = &fx_d2;
+		json_object_put(r);
+	}
 	for (int i = 0; i < 500; i++) {
 		struct json_object *r =
-			th_admin_ok(&fx_d, "{\"cmd\":\"endpoint.show\",\"name\":\"%s\"}", name);
+			th_admin_ok(d, "{\"cmd\":\"endpoint.show\",\"name\":\"%s\"}", name);
 
 		v = th_get_int(r, "endpoints", "0", "usage", key, NULL);
 		json_object_put(r);

@@ -219,6 +219,11 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 	uint32_t i = 0;
 	int sent = 0;
 
+	/* A go-back can be overtaken by ACKs already on their way (a NAK for
+	 * PSN p, then the ACK for p + 10 sent before it was): what they
+	 * acknowledged is never sent again. */
+	if (psn_diff(xq->snd_psn, xq->una) < 0)
+		xq->snd_psn = xq->una;
 	while (sent < XQ_BURST && psn_diff(xq->next_psn, xq->snd_psn) > 0 &&
 	       psn_diff(xq->snd_psn, xq->una) < XQ_WIN_PKTS) {
 		struct xwqe *e = NULL;
@@ -233,8 +238,17 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 				break;
 			}
 		}
-		if (!e)
-			break;
+		if (!e) {
+			/* Not in any WQE in flight (they completed under it):
+			 * on to the first that starts after it. */
+			for (i = 0; i < xq->count; i++)
+				if (psn_diff(xq_at(xq, i)->first_psn, xq->snd_psn) > 0)
+					break;
+			if (i == xq->count)
+				break;
+			xq->snd_psn = xq_at(xq, i)->first_psn;
+			continue;
+		}
 		/* Going back, skip what already landed: a finished READ or
 		 * atomic, the responses a READ already has (IBA 9.7.5.1.4
 		 * lets the re-request start at the missing one). */
