@@ -15,6 +15,7 @@
 #include "adapter/ah.h"
 #include "adapter/ctl.h"
 #include "adapter/endpoint.h"
+#include "adapter/fabric/xport.h"
 #include "adapter/qp.h"
 #include "adapter/qp_state.h"
 
@@ -251,6 +252,11 @@ int qp_modify(struct qp *qp, uint32_t mask, const struct ciov_qp_attr_wire *attr
 		n.field = attr->field;
 	QP_ATTR_FIELDS(X)
 #undef X
+	if (qp->type == CIOV_QPT_RC && next == CIOV_QPS_RTR && cur != CIOV_QPS_RTR) {
+		err = xport_connect_check(qp, &n);
+		if (err)
+			return err;
+	}
 	qp->attr = n;
 	qp->state = next;
 	if (next == cur)

@@ -518,10 +518,11 @@ void fx_modify_state(struct fx_qp *q, enum ciov_qp_state state)
 		fail_msg("qp %u to %s: %s", q->qp->qp_num, ciov_qp_state_str(state), strerror(-err));
 }
 
-void fx_connect(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_qpn,
-		const struct fx_conn *c)
+int fx_connect_try(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_qpn,
+		   const struct fx_conn *c)
 {
 	struct ciov_qp_attr a = {0};
+	int err;
 
 	if (!c)
 		c = &fx_conn_default;
@@ -539,11 +540,11 @@ void fx_connect(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_q
 	a.ah_attr.port_num = 1;
 	a.max_dest_rd_atomic = 16;
 	a.min_rnr_timer = c->min_rnr_timer;
-	assert_int_equal(ciov_modify_qp(q->qp, &a, CIOV_QP_STATE | CIOV_QP_AV | CIOV_QP_PATH_MTU |
-							   CIOV_QP_DEST_QPN | CIOV_QP_RQ_PSN |
-							   CIOV_QP_MAX_DEST_RD_ATOMIC |
-							   CIOV_QP_MIN_RNR_TIMER),
-			 0);
+	err = ciov_modify_qp(q->qp, &a, CIOV_QP_STATE | CIOV_QP_AV | CIOV_QP_PATH_MTU |
+						CIOV_QP_DEST_QPN | CIOV_QP_RQ_PSN |
+						CIOV_QP_MAX_DEST_RD_ATOMIC | CIOV_QP_MIN_RNR_TIMER);
+	if (err)
+		return err;
 	a.qp_state = CIOV_QPS_RTS;
 	a.sq_psn = 0;
 	a.timeout = c->timeout;
@@ -555,6 +556,13 @@ void fx_connect(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_q
 							   CIOV_QP_MAX_QP_RD_ATOMIC),
 			 0);
 	q->peer_qpn = peer_qpn;
+	return 0;
+}
+
+void fx_connect(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_qpn,
+		const struct fx_conn *c)
+{
+	assert_int_equal(fx_connect_try(q, peer_t, peer_qpn, c), 0);
 }
 
 void fx_connect_pair(struct fx_qp *a, struct fx_qp *b, const struct fx_conn *c)

@@ -143,6 +143,10 @@ extern const struct fx_conn fx_conn_default;
 
 /* RESET -> INIT -> RTR -> RTS towards PEER (dgid = peer's GID, dest_qp_num
  * = peer's QPN). C NULL: fx_conn_default. */
+/* fx_connect(), but the error of the modify to RTR is returned (0: the
+ * QP is in RTS), not asserted. */
+int fx_connect_try(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_qpn,
+		   const struct fx_conn *c);
 void fx_connect(struct fx_qp *q, const struct fx_tenant *peer_t, uint32_t peer_qpn,
 		const struct fx_conn *c);
 /* Both sides of an RC connection with the same parameters. */

@@ -96,6 +96,29 @@ int xport_qp_modified(struct qp *qp)
 	return 0;
 }
 
+int xport_connect_check(const struct qp *qp, const struct ciov_qp_attr_wire *attr)
+{
+	struct engine *e = &qp->obj.ep->ad->engine;
+	struct port_dst dst;
+	uint8_t ip[16];
+	int family;
+
+	if (xport_gid_is_local(e, attr->ah_attr.dgid) || !port_route(e->ad, attr->ah_attr.dgid, &dst))
+		return 0;
+	family = port_ip_of_gid(attr->ah_attr.dgid, ip);
+	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
+		const struct qp *o = qp_of_exec(x);
+		const struct xq *oq = o->x.xq;
+
+		if (o == qp || !oq || o->state == CIOV_QPS_ERR || o->state == CIOV_QPS_RESET)
+			continue;
+		if (o->attr.dest_qp_num == attr->dest_qp_num && oq->dst.family == family &&
+		    memcmp(oq->dst.ip, ip, 16) == 0)
+			return -EADDRINUSE;
+	}
+	return 0;
+}
+
 void xport_qp_free(struct qp *qp)
 {
 	struct xq *xq = qp->x.xq;

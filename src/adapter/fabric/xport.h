@@ -24,6 +24,12 @@ struct qp;
 /* QP reached RTR (or its address changed): set up or drop its fabric
  * state. 0, or -ENOMEM. */
 int xport_qp_modified(struct qp *qp);
+/* QP is about to connect (RTR) with attributes ATTR: -EADDRINUSE when
+ * another QP of this adapter is connected to the same remote QP. Every
+ * endpoint sends from the port's address, so the remote responder cannot
+ * tell two of them apart: the adapter must not let a second one in. */
+struct ciov_qp_attr_wire;
+int xport_connect_check(const struct qp *qp, const struct ciov_qp_attr_wire *attr);
 /* QP destroyed or reset: frees its fabric state. */
 void xport_qp_free(struct qp *qp);
 /* Whether QP's RC peer is across the fabric. */
