@@ -31,7 +31,7 @@ read -r ia0 ea0 da0 < <(counters A)
 read -r ib0 eb0 db0 < <(counters B)
 
 # The legitimate transfer, long enough to outlast the storm (~3 s).
-"$XFER" --count 80000 --sizes 1,64,1024,3077,16384 --verbose "$FAB_TMP/A" "$FAB_TMP/B" \
+env "$XFER_ENV" "$XFER" --count 80000 --sizes 1,64,1024,3077,16384 --verbose "$FAB_TMP/A" "$FAB_TMP/B" \
 	>"$FAB_TMP/xfer" 2>&1 &
 xpid=$!
 for _ in $(seq 200); do grep -q '^peer 1: QP' "$FAB_TMP/xfer" && break; sleep 0.02; done
@@ -65,7 +65,7 @@ for h in A B; do
 	timeout 5 bash -c "CIOV_RUNTIME_DIR=$FAB_TMP/$h $CTL port show p0 >/dev/null" ||
 		fail "ciovd on $h does not answer port show"
 done
-timeout 60 "$XFER" --count 300 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/xfer2" 2>&1 ||
+timeout 60 env "$XFER_ENV" "$XFER" --count 300 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/xfer2" 2>&1 ||
 	fail "a transfer after the storm: $(tail -3 "$FAB_TMP/xfer2")"
 read -r ia1 ea1 da1 < <(counters A)
 read -r ib1 eb1 db1 < <(counters B)

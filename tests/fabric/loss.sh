@@ -47,7 +47,7 @@ for p in 1 5 20; do
 	n0=$(($(fab_counter A naks_rcvd) + $(fab_counter A timeouts)))
 	if [ $p = 20 ]; then n=30 big=16384; else n=200 big=65536; fi
 	if [ $p = 20 ]; then xs=1,100,1023,1024,1025,3077,16384 xn=150; else xs=1,100,1023,1024,1025,3077,16384,65536,262144 xn=450; fi
-	if out=$(timeout 120 "$XFER" --count $xn --sizes $xs "$FAB_TMP/A" "$FAB_TMP/B" 2>&1); then
+	if out=$(timeout 120 env "$XFER_ENV" "$XFER" --count $xn --sizes $xs "$FAB_TMP/A" "$FAB_TMP/B" 2>&1); then
 		echo "ok: $p% xfer: $(echo "$out" | tail -1)"
 	else
 		fail "$p% xfer: $out"
@@ -68,7 +68,7 @@ drop 0
 
 # The peer vanishes: its ciovd is killed (the namespace and its kernel stay).
 # xfer's QP: timeout 12 (16.8 ms), retry_cnt 3: RETRY_EXC_ERR after ~67 ms.
-coproc XF { exec "$XFER" --count 60 --timeout 12 --retry 3 --vanish "$FAB_TMP/A" "$FAB_TMP/B" 2>&1; }
+coproc XF { exec env "$XFER_ENV" "$XFER" --count 60 --timeout 12 --retry 3 --vanish "$FAB_TMP/A" "$FAB_TMP/B" 2>&1; }
 xpid=$XF_PID
 while read -r -u "${XF[0]}" line; do
 	echo "xfer: $line"

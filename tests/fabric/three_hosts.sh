@@ -11,15 +11,15 @@ XFER=${CIOV_XFER:-$B/tests/fabric/fabric_xfer}
 [ -x "$XFER" ] || skip "xfer ($XFER) is not built"
 fab_hosts 3
 
-if timeout 120 "$XFER" --count 600 "$FAB_TMP/A" "$FAB_TMP/B" "$FAB_TMP/C" >"$FAB_TMP/x1" 2>&1; then
+if timeout 120 env "$XFER_ENV" "$XFER" --count 600 "$FAB_TMP/A" "$FAB_TMP/B" "$FAB_TMP/C" >"$FAB_TMP/x1" 2>&1; then
 	sed 's/^/A -> /' "$FAB_TMP/x1"
 else
 	fail "A to B and C: $(tail -5 "$FAB_TMP/x1")"
 fi
 # Two senders into A at once (separate processes).
-timeout 120 "$XFER" --count 600 "$FAB_TMP/B" "$FAB_TMP/A" >"$FAB_TMP/x2" 2>&1 &
+timeout 120 env "$XFER_ENV" "$XFER" --count 600 "$FAB_TMP/B" "$FAB_TMP/A" >"$FAB_TMP/x2" 2>&1 &
 p2=$!
-timeout 120 "$XFER" --count 600 "$FAB_TMP/C" "$FAB_TMP/A" >"$FAB_TMP/x3" 2>&1 &
+timeout 120 env "$XFER_ENV" "$XFER" --count 600 "$FAB_TMP/C" "$FAB_TMP/A" >"$FAB_TMP/x3" 2>&1 &
 p3=$!
 wait $p2 && echo "B -> A: $(tail -1 "$FAB_TMP/x2")" || fail "B to A: $(tail -5 "$FAB_TMP/x2")"
 wait $p3 && echo "C -> A: $(tail -1 "$FAB_TMP/x3")" || fail "C to A: $(tail -5 "$FAB_TMP/x3")"

@@ -35,7 +35,7 @@ pcap=$FAB_TMP/wire.pcap
 ip netns exec "$NS_A" tcpdump -i veth0 -U -s 0 -w "$pcap" udp port 4791 2>"$FAB_TMP/tcpdump.log" &
 tpid=$!
 for _ in $(seq 100); do grep -q listening "$FAB_TMP/tcpdump.log" && break; sleep 0.05; done
-"$XFER" --count 90 --sizes 1,100,1023,1024,1025,3077,65536 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x1" 2>&1 ||
+env "$XFER_ENV" "$XFER" --count 90 --sizes 1,100,1023,1024,1025,3077,65536 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x1" 2>&1 ||
 	fail "xfer: $(cat "$FAB_TMP/x1")"
 fab_perf B A "$FAB_TMP/rd" read bw --size 8192 --iters 20 --verify ||
 	fail "ciov-perf read: $(tail -3 "$FAB_TMP/rd")"
@@ -69,7 +69,7 @@ if command -v tshark >/dev/null; then
 		[ "$(fab_ctl A port show p0 -j | jq -r '.[0].capture')" != null ] && break
 		sleep 0.02
 	done
-	"$XFER" --count 2 --sizes 3077 --ops write,send --verbose "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x2" 2>&1 ||
+	env "$XFER_ENV" "$XFER" --count 2 --sizes 3077 --ops write,send --verbose "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x2" 2>&1 ||
 		fail "xfer: $(cat "$FAB_TMP/x2")"
 	wait $cpid || fail "port capture: $(cat "$FAB_TMP/cap.out")"
 	# peer 1: QP <a> -> QP <b>, write slots at va 0x<va> rkey 0x<rkey>
@@ -119,6 +119,6 @@ echo "20 frames to unknown QPNs: icrc_errors $i1 -> $i2, rcv_discards $d1 -> $d2
 [ "$i2" = "$i1" ] || fail "a right ICRC counted as wrong"
 [ $((d2 - d1)) = 20 ] || fail "rcv_discards grew by $((d2 - d1)), want 20"
 # and the link still works
-"$XFER" --count 30 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x3" 2>&1 || fail "xfer after: $(cat "$FAB_TMP/x3")"
+env "$XFER_ENV" "$XFER" --count 30 "$FAB_TMP/A" "$FAB_TMP/B" >"$FAB_TMP/x3" 2>&1 || fail "xfer after: $(cat "$FAB_TMP/x3")"
 for h in A B; do fab_stop $h; done
 exit $FAB_FAILED
