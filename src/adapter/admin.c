@@ -84,6 +84,22 @@ struct json_object *admin_error(int err, const char *fmt, ...)
 	return r;
 }
 
+struct json_object *admin_members(const char *cmd, struct json_object *req,
+				  const char *const *members, int n, int nfds)
+{
+	json_object_object_foreach(req, key, val)
+	{
+		bool known = !strcmp(key, "cmd") || !strcmp(key, "fds");
+
+		for (int m = 0; m < n && members[m] && !known; m++)
+			known = !strcmp(key, members[m]);
+		if (!known)
+			return admin_error(EINVAL, "unknown member '%.64s' for %s", key, cmd);
+		(void)val;
+	}
+	return nfds ? admin_error(EINVAL, "%s takes no fds", cmd) : NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Endpoint as JSON. */
 

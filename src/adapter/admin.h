@@ -20,6 +20,11 @@ void admin_accept(struct loop_src *src, uint32_t events);
 
 /* Builds a reply: {"ok":false,"errno":E,"error":MSG}. */
 struct json_object *admin_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Refuses a request CMD that has a member not among "cmd", "fds" and the N
+ * names of MEMBERS (a NULL ends them early), or that came with fds: the
+ * error reply, or NULL when it is well formed. */
+struct json_object *admin_members(const char *cmd, struct json_object *req,
+				  const char *const *members, int n, int nfds);
 /* {"ok":true} to add members to. */
 struct json_object *admin_ok(void);
 

@@ -503,21 +503,13 @@ struct json_object *admin_port(struct admin_conn *ac, struct adapter *ad, const 
 {
 	for (size_t i = 0; i < sizeof(port_cmds) / sizeof(port_cmds[0]); i++) {
 		const struct port_cmd *c = &port_cmds[i];
+		struct json_object *bad;
 
 		if (strcmp(cmd, c->name) != 0)
 			continue;
-		json_object_object_foreach(req, key, val)
-		{
-			bool known = !strcmp(key, "cmd") || !strcmp(key, "fds");
-
-			for (int m = 0; m < PORT_MEMBERS_MAX && c->members[m] && !known; m++)
-				known = !strcmp(key, c->members[m]);
-			if (!known)
-				return admin_error(EINVAL, "unknown member '%.64s' for %s", key, cmd);
-			(void)val;
-		}
-		if (nfds)
-			return admin_error(EINVAL, "%s takes no fds", cmd);
+		bad = admin_members(cmd, req, c->members, PORT_MEMBERS_MAX, nfds);
+		if (bad)
+			return bad;
 		return c->fn(ac, ad, req);
 	}
 	return NULL;

@@ -277,21 +277,13 @@ struct json_object *admin_rate(struct adapter *ad, const char *cmd, struct json_
 {
 	for (size_t i = 0; i < sizeof(rate_cmds) / sizeof(rate_cmds[0]); i++) {
 		const struct rate_cmd *c = &rate_cmds[i];
+		struct json_object *bad;
 
 		if (strcmp(cmd, c->name) != 0)
 			continue;
-		json_object_object_foreach(req, key, val)
-		{
-			bool known = !strcmp(key, "cmd") || !strcmp(key, "fds");
-
-			for (int m = 0; m < RATE_MEMBERS_MAX && c->members[m] && !known; m++)
-				known = !strcmp(key, c->members[m]);
-			if (!known)
-				return admin_error(EINVAL, "unknown member '%.64s' for %s", key, cmd);
-			(void)val;
-		}
-		if (nfds)
-			return admin_error(EINVAL, "%s takes no fds", cmd);
+		bad = admin_members(cmd, req, c->members, RATE_MEMBERS_MAX, nfds);
+		if (bad)
+			return bad;
 		return c->fn(ad, req);
 	}
 	return NULL;

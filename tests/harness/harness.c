@@ -95,14 +95,7 @@ static int spawn(struct th_daemon *d)
 
 int th_daemon_start(struct th_daemon *d)
 {
-	memset(d, 0, sizeof(*d));
-	snprintf(d->rt, sizeof(d->rt), "/tmp/ciov-test-rt.XXXXXX");
-	snprintf(d->st, sizeof(d->st), "/tmp/ciov-test-st.XXXXXX");
-	if (!mkdtemp(d->rt) || !mkdtemp(d->st))
-		return -errno;
-	/* Tenants of other users must reach the sockets (ciovd decides). */
-	chmod(d->rt, 0755);
-	return spawn(d);
+	return th_daemon_start_in(d, "");
 }
 
 int th_daemon_start_in(struct th_daemon *d, const char *netns)
