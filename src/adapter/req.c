@@ -400,7 +400,7 @@ static enum ciov_wc_status req_atomic(struct qp *qp, struct qp *peer)
 	void *p;
 
 	if (w->remote_addr & 7)
-		return CIOV_WC_REM_INV_REQ_ERR; /* C9-?: misaligned atomic */
+		return CIOV_WC_REM_INV_REQ_ERR; /* IBA 9.4.5: misaligned atomic */
 	if (iommu_translate(peer->obj.ep->iommu, w->remote_addr, 8, &p))
 		return CIOV_WC_REM_ACCESS_ERR;
 	target = p;
@@ -453,7 +453,7 @@ static int req_begin_remote(struct qp *qp, struct qp *peer, enum ciov_wc_status 
 		return 0;
 	}
 	if (op != CIOV_WR_RDMA_WRITE_WITH_IMM && r->len > peer->x.resp.cap) {
-		/* IBA C9-?: message longer than the receive buffers. */
+		/* IBA 9.9.3: message longer than the receive buffers. */
 		resp_complete(peer, CIOV_WC_LOC_LEN_ERR, CIOV_WC_OP_RECV, 0, 0, 0, qp->qpn, false);
 		*st = CIOV_WC_REM_INV_REQ_ERR;
 	}

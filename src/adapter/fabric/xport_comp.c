@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The completer (IBA 9.7.5.1, 9.9): what comes back from the responder.
- * An ACK covers every packet up to its PSN (coalesced, C9-?); a READ
+ * An ACK covers every packet up to its PSN (coalesced, IBA 9.7.5.2); a READ
  * response lands in the requester's buffers in PSN order and implies an
  * ACK of what was sent before it; an atomic ACK brings the original value.
  * A NAK says where to go back (sequence error), to wait (RNR) or that the
@@ -20,7 +20,7 @@
 #include "adapter/fabric/xport_int.h"
 #include "adapter/qp.h"
 
-/* AETH syndrome (IBA 9.7.5.1.? table 42): bits 6:5 the kind. */
+/* AETH syndrome (IBA 9.7.5.2, the AETH syndrome): bits 6:5 the kind. */
 #define AETH_KIND(s) (((s) >> 5) & 3)
 #define AETH_ACK 0
 #define AETH_RNR 1
@@ -74,7 +74,7 @@ static int xcomp_find(struct xq *xq, uint32_t psn)
 }
 
 /* Everything up to and including PSN is acknowledged. A READ or atomic
- * whose response has not come is an implied NAK (IBA 9.7.5.1.?): resend
+ * whose response has not come is an implied NAK (IBA 9.7.6): resend
  * from its first missing PSN. */
 static void xcomp_ack_upto(struct xq *xq, uint32_t psn, uint64_t now)
 {
@@ -105,7 +105,7 @@ static void xcomp_ack_upto(struct xq *xq, uint32_t psn, uint64_t now)
 	xcomp_retire(xq);
 }
 
-/* Responses are taken in PSN order only (IBA 9.7.5.1.?): one for the WQE
+/* Responses are taken in PSN order only (IBA 9.7.6): one for the WQE
  * at index I while a READ or atomic before it still misses responses is
  * out of order; the first missing one is asked for again (once per PSN)
  * and this one dropped. */
@@ -149,7 +149,7 @@ static void xcomp_read(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn, 
 	exp_k = (uint32_t)(e->rd_done / xq->pmtu);
 	if (e->done || k != exp_k) {
 		/* Out of order: a response was lost. Ask again from the
-		 * missing one, once per PSN (IBA 9.7.5.1.?). */
+		 * missing one, once per PSN (IBA 9.7.6). */
 		uint32_t miss = psn_add(e->first_psn, exp_k);
 
 		if (!e->done && k > exp_k && xq->rd_goback != miss) {
@@ -244,7 +244,7 @@ static void xcomp_nak(struct xq *xq, uint8_t syn, uint32_t psn, uint64_t now)
 	}
 	switch (syn & 0x1f) {
 	case NAK_PSN_SEQ:
-		/* IBA 9.7.5.2.?: go back to the PSN the responder expects. */
+		/* IBA 9.7.6: go back to the PSN the responder expects. */
 		xq->una = psn;
 		xreq_go_back(xq, psn);
 		xreq_progress(xq, now);

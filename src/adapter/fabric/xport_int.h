@@ -105,7 +105,7 @@ struct xq {
 	/* Responder. */
 	uint32_t epsn;		/* expected PSN */
 	uint32_t msn;		/* messages completed (AETH) */
-	bool nak_sent;		/* a sequence NAK for epsn is out (C9-?: one) */
+	bool nak_sent;		/* a sequence NAK for epsn is out (IBA 9.7.5.1: only one) */
 	uint32_t cur;		/* message in progress: WIRE_SEND/WIRE_WRITE, 0 none */
 	bool cur_imm;
 	uint64_t rcv_off;	/* its bytes so far */
@@ -134,7 +134,7 @@ void xq_desc(const struct xq *xq, struct wire_pkt_desc *d, uint8_t opcode, uint3
 int xq_tx(struct xq *xq, const struct wire_pkt_desc *d, const struct iovec *iov, int iovcnt);
 
 /* xport_req.c */
-/* Retransmission from PSN (go-back-N, IBA 9.7.5.2.? / C9-?). */
+/* Retransmission from PSN (go-back-N, IBA 9.7.6). */
 void xreq_go_back(struct xq *xq, uint32_t psn);
 /* Re-arms the local ACK timer after progress (or stops it). */
 void xreq_progress(struct xq *xq, uint64_t now);

@@ -5,7 +5,7 @@
  * the path MTU with consecutive 24-bit PSNs, and sends them, gathering the
  * payload straight from the tenant's registered memory. Go-back-N on a
  * NAK, an implied NAK or the local ACK timeout; retry_cnt and rnr_retry
- * bound the retries (C9-?): exhausted, the WQE completes RETRY_EXC_ERR /
+ * bound the retries (IBA 9.7.6.1): exhausted, the WQE completes RETRY_EXC_ERR /
  * RNR_RETRY_EXC_ERR and the QP goes to error.
  *
  * Security model: a WQE is copied out of the shared ring once (req_take),
@@ -112,7 +112,7 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 		d.ext.reth.len = (uint32_t)e->len;
 		d.ext.imm = be32toh(w->imm_data);
 		d.bth.se = last && (w->flags & CIOV_SEND_SOLICITED);
-		/* IBA 9.7.4.1.? (C9-?): an ACK for the last packet of every
+		/* IBA 9.7.4: an ACK for the last packet of every
 		 * message, and now and then inside a long one. */
 		d.bth.ackreq = last || (psn % XQ_ACKREQ_EVERY) == XQ_ACKREQ_EVERY - 1;
 		xwqe_cursor(xq, e, &c);
@@ -184,7 +184,7 @@ static bool xreq_fetch(struct xq *xq)
 	return work;
 }
 
-/* READ and atomic requests outstanding before E (IBA 9.7.?: at most
+/* READ and atomic requests outstanding before E (IBA 9.7.4: at most
  * max_rd_atomic, the initiator depth). */
 static bool xreq_rd_room(struct xq *xq, uint32_t idx)
 {

@@ -24,7 +24,7 @@
 #include "adapter/iommu.h"
 #include "adapter/qp.h"
 
-/* AETH syndromes this side sends (IBA 9.7.5.1.? table 42). */
+/* AETH syndromes this side sends (IBA 9.7.5.2, the AETH syndrome). */
 #define SYN_ACK 0x1f	    /* ACK, credit field "invalid": no end-to-end credits */
 #define SYN_RNR(t) (0x20 | ((t) & 0x1f))
 #define SYN_NAK_SEQ 0x60
@@ -51,7 +51,7 @@ static int xresp_ack(struct xq *xq, uint8_t syn, uint32_t psn)
 	return err;
 }
 
-/* A class C error (IBA 9.9.3.1.?): NAK, and the responder QP goes to
+/* A class C error (IBA 9.9.3): NAK, and the responder QP goes to
  * error. */
 static void xresp_fatal(struct xq *xq, uint8_t syn, uint32_t psn)
 {
@@ -113,7 +113,7 @@ static int xresp_send(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn)
 		xq->rcv_off = 0;
 	}
 	if (xq->rcv_off + pkt->paylen > qp->x.resp.cap) {
-		/* IBA C9-?: longer than the receive buffers. */
+		/* IBA 9.9.3: longer than the receive buffers. */
 		resp_complete(qp, CIOV_WC_LOC_LEN_ERR, CIOV_WC_OP_RECV, 0, 0, 0,
 			      qp->attr.dest_qp_num, false);
 		xresp_fatal(xq, SYN_NAK_INV, psn);
@@ -165,7 +165,7 @@ static int xresp_write(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn)
 	}
 	if (xq->rcv_off + pkt->paylen > xq->wr_len ||
 	    ((mask & WIRE_END) && xq->rcv_off + pkt->paylen != xq->wr_len)) {
-		/* IBA 9.7.5.1.?: the message is not the length its RETH said. */
+		/* IBA 9.9.3: the message is not the length its RETH said. */
 		xresp_fatal(xq, SYN_NAK_INV, psn);
 		return -EIO;
 	}
@@ -277,7 +277,7 @@ static int xresp_atomic(struct xq *xq, const struct wire_pkt *pkt, uint32_t psn)
 	void *p;
 
 	if (va & 7) {
-		xresp_fatal(xq, SYN_NAK_INV, psn); /* IBA C9-?: not 8-byte aligned */
+		xresp_fatal(xq, SYN_NAK_INV, psn); /* IBA 9.4.5: not 8-byte aligned */
 		return -EIO;
 	}
 	if (!rkey_ok(qp, atmeth_rkey(pkt->hdr), va, 8, CIOV_ACCESS_REMOTE_ATOMIC) ||
@@ -335,7 +335,7 @@ static bool xresp_reads_pending(const struct xq *xq)
 
 /* Whether OPCODE may come now: a multi-packet SEND or WRITE in progress
  * takes only its own MIDDLE and LAST packets; otherwise only a first or
- * only packet (IBA 9.7.5.1.? C9-?). */
+ * only packet (IBA 9.7.5.1). */
 static bool xresp_in_sequence(const struct xq *xq, uint32_t mask)
 {
 	if (xq->cur)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Packets from the ports, to the QP they name (IBA 9.6, 9.8.?): RC
+ * Packets from the ports, to the QP they name (IBA 9.6, 9.8): RC
  * requests to the responder, responses to the completer, UD datagrams to
  * a receive WQE.
  *
@@ -46,7 +46,7 @@ static void xport_rx_ud(struct qp *qp, struct port *p, const struct wire_pkt *pk
 		p->cnt.rcv_discards++;
 		return;
 	}
-	/* IBA 10.2.4.1 (C10-?): the Q_Key must be the QP's. */
+	/* IBA 10.2.4.1: the Q_Key must be the QP's. */
 	if (deth_qkey(pkt->hdr) != qp->attr.qkey) {
 		p->cnt.rcv_discards++;
 		return;
