@@ -108,6 +108,18 @@ static bool qp_has_work(struct qp *qp)
 	return qp->x.req.state != REQ_IDLE || ring_pending(&qp->sq);
 }
 
+/* A leaf's strict priority (devlink's tx_priority, among siblings): its
+ * top-level node's first, then its own when it sits in a group. Higher is
+ * served first; weights share only among the highest backlogged. */
+static unsigned leaf_prio(const struct rate_node *leaf)
+{
+	const struct rate_node *top = leaf;
+
+	while (top->a.parent)
+		top = top->a.parent;
+	return top->a.tx_priority * (RATE_PRIO_MAX + 1) + (top != leaf ? leaf->a.tx_priority : 0);
+}
+
 /* A new round: every leaf's deficit grows by its weight's quantum. */
 static void replenish(struct adapter *ad)
 {
@@ -127,11 +139,19 @@ bool sched_pass(struct engine *e, uint64_t now, bool *held)
 {
 	bool work = false, waiting = false;
 	uint64_t dt = e->sched_last_ns ? now - e->sched_last_ns : 0;
+	unsigned top = 0;
 
 	*held = false;
 	refill_all(e->ad, now);
 	e->passes++;
 	e->sched_last_ns = now;
+	/* The highest priority with work it may do now. */
+	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
+		struct rate_node *leaf = &qp_of_exec(x)->obj.ep->rate;
+
+		if (qp_has_work(qp_of_exec(x)) && under_caps(leaf) && leaf_prio(leaf) > top)
+			top = leaf_prio(leaf);
+	}
 	for (int phase = 0; phase < 2; phase++) {
 		for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
 			struct qp *qp = qp_of_exec(x);
@@ -150,6 +170,8 @@ bool sched_pass(struct engine *e, uint64_t now, bool *held)
 				}
 				continue;
 			}
+			if (phase == 1 && leaf_prio(leaf) < top)
+				continue; /* a higher priority is backlogged */
 			if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0)
 				       : leaf->run.deficit <= 0) {
 				waiting |= phase == 1;

@@ -92,7 +92,15 @@ sum=$(awk -v a="$a" -v b="$b" 'BEGIN { print a + b }')
 within "$sum" 2000000000 0.10 || fail "group cap 2e9 B/s gave c1+c2 = $sum B/s"
 echo "ok: group cap 2e9 B/s -> c1+c2 $sum B/s (c3 $c B/s)"
 
-# 5. A change applies within 100 ms: cap c1 while its flow runs, then
+# 5. Strict priority: c1 above c2, equal weights: c1 takes the adapter.
+"$CTL" rate set c1 noparent tx_priority 1 && "$CTL" rate set c2 noparent || fail "rate set priority"
+read -r a b <<<"$(flows 2)"
+share=$(awk -v a="$a" -v b="$b" 'BEGIN { print a / (a + b) }')
+awk -v s="$share" 'BEGIN { exit !(s >= 0.9) }' || fail "tx_priority 1 over 0 gave c1 a share of $share (a=$a b=$b)"
+echo "ok: tx_priority 1 over 0 -> c1 share $share"
+"$CTL" rate set c1 tx_priority 0 || fail "priority back"
+
+# 6. A change applies within 100 ms: cap c1 while its flow runs, then
 # measure its rate from 100 ms after the change, on ciovd's own counters.
 "$CTL" rate set c1 noparent && "$CTL" rate set c2 noparent && "$CTL" rate del g ||
 	fail "ungroup"
