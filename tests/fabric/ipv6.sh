@@ -44,23 +44,12 @@ else
 	echo "tcpdump or ethtool missing, or offload cannot be turned off: the IPv6 ICRC is not recomputed"
 fi
 
-run() { # run DESC ARGS...
-	local desc=$1 out=$FAB_TMP/out
-	shift
-	if ! fab_perf B A "$out" "$@" --verify; then
-		fail "$desc: $(tail -n 3 "$out" "$out.server" | tr '\n' ' ')"
-		return
-	fi
-	jq -e 'select(.kind) | (.bw_bytes_per_sec // .t_typical_us) > 0' "$out" >/dev/null ||
-		fail "$desc: no figure in $(cat "$out")"
-	echo "ok: $desc $(jq -r 'select(.kind) | if .bw_bytes_per_sec then "\(.bw_bytes_per_sec / 1e6 | floor) MB/s, \(.msg_per_sec) msg/s" else "\(.t_typical_us) us" end' "$out")"
-}
-run "write bw 65536" write bw --size 65536 --iters 40
-run "read bw 65536" read bw --size 65536 --iters 40
-run "send bw 3077" send bw --size 3077 --iters 100
-run "atomic bw" atomic bw --iters 200
-run "write lat 8" write lat --size 8 --iters 200
-run "read lat 8" read lat --size 8 --iters 200
+fab_run "write bw 65536" write bw --size 65536 --iters 40
+fab_run "read bw 65536" read bw --size 65536 --iters 40
+fab_run "send bw 3077" send bw --size 3077 --iters 100
+fab_run "atomic bw" atomic bw --iters 200
+fab_run "write lat 8" write lat --size 8 --iters 200
+fab_run "read lat 8" read lat --size 8 --iters 200
 
 if [ -n "$tpid" ]; then
 	sleep 1.5 # tcpdump hands over a ring block when full or after 1 s

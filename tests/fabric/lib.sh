@@ -106,3 +106,18 @@ fab_counter() {
 # sanitizer build checks ciovd for leaks (it must free what tenants leave),
 # not the tool.
 XFER_ENV="ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0"
+
+# fab_run DESC ARGS...: ciov-perf ARGS --verify, server on B, client on A;
+# fails the test unless both succeed and the client reports a non-zero
+# figure, which it prints.
+fab_run() {
+	local desc=$1 out=$FAB_TMP/out
+	shift
+	if ! fab_perf B A "$out" "$@" --verify; then
+		fail "$desc: $(tail -n 3 "$out" "$out.server" | tr '\n' ' ')"
+		return
+	fi
+	jq -e 'select(.kind) | (.bw_bytes_per_sec // .t_typical_us) > 0' "$out" >/dev/null ||
+		fail "$desc: no figure in $(cat "$out")"
+	echo "ok: $desc $(jq -r 'select(.kind) | if .bw_bytes_per_sec then "\(.bw_bytes_per_sec / 1e6 | floor) MB/s, \(.msg_per_sec) msg/s" else "\(.t_typical_us) us" end' "$out")"
+}

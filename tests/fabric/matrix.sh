@@ -6,29 +6,18 @@
 . "$(dirname "$0")/lib.sh"
 fab_hosts 2
 
-run() { # run DESC ARGS...
-	local desc=$1 out=$FAB_TMP/out
-	shift
-	if ! fab_perf B A "$out" "$@" --verify; then
-		fail "$desc: $(tail -n 3 "$out" "$out.server" | tr '\n' ' ')"
-		return
-	fi
-	jq -e 'select(.kind) | (.bw_bytes_per_sec // .t_typical_us) > 0' "$out" >/dev/null ||
-		fail "$desc: no figure in $(cat "$out")"
-	echo "ok: $desc"
-}
 
 P=$PMTU
 for t in write read send; do
 	for s in 1 $((P - 1)) $P $((P + 1)) $((3 * P + 5)) 65536 1048576; do
-		run "$t bw $s" $t bw --size $s --iters 40
+		fab_run "$t bw $s" $t bw --size $s --iters 40
 	done
-	run "$t lat 8" $t lat --size 8 --iters 200
+	fab_run "$t lat 8" $t lat --size 8 --iters 200
 done
-run "atomic bw" atomic bw --iters 200
-run "atomic lat" atomic lat --iters 200
-run "write bw 4 QPs" write bw --qps 4 --size 65536 --iters 100
-run "send bw event mode" send bw --size 4096 --iters 200 --event
+fab_run "atomic bw" atomic bw --iters 200
+fab_run "atomic lat" atomic lat --iters 200
+fab_run "write bw 4 QPs" write bw --qps 4 --size 65536 --iters 100
+fab_run "send bw event mode" send bw --size 4096 --iters 200 --event
 [ "$(fab_counter A timeouts)" = 0 ] || fail "timeouts on a lossless link: $(fab_counter A timeouts)"
 [ "$(fab_counter B icrc_errors)" = 0 ] || fail "ICRC errors on a clean link"
 [ "$(fab_counter B rcv_pkts)" -gt 1000 ] || fail "B received almost nothing"
