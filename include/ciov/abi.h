@@ -23,6 +23,8 @@
 #define CIOV_RING_MAGIC 0x47524943u /* "CIRG" */
 
 #define CIOV_NAME_MAX 64	 /* endpoint name, including the NUL */
+#define CIOV_PORT_NAME_MAX 16 /* fabric port name, including the NUL */
+#define CIOV_PORTS_MAX 8	 /* fabric ports of one adapter */
 #define CIOV_CTL_MSG_MAX 1024 /* header + payload, either direction */
 #define CIOV_CTL_FDS_MAX 4	 /* fds carried by one control message */
 #define CIOV_CACHELINE 64
@@ -411,7 +413,16 @@ struct ciov_ctl_qp_rep {
 	/* fds: [0] ring memfd */
 };
 
-/* Address vector (IBA 10.2.3 / RoCEv2: the GRH carries the GIDs). */
+/*
+ * Address vector (IBA 10.2.3 / RoCEv2: the GRH carries the GIDs).
+ *
+ * The endpoint's GID table (sgid_index): entry 0 is the endpoint's GID
+ * (the first fabric port's; without a port, the endpoint's own) and its
+ * packets leave by the port that routes to dgid; entry 1 + i is fabric
+ * port i's GID (QUERY_PORTS order) and its packets leave by port i,
+ * whatever the route. An index past the adapter's ports is -EINVAL.
+ * port_num is 1: the endpoint is one port of the adapter as IBA sees it.
+ */
 struct ciov_ah_attr {
 	uint8_t dgid[16];
 	uint32_t flow_label;
@@ -486,6 +497,35 @@ struct ciov_ctl_query_ep_rep {
 	uint64_t iotlb_misses;
 };
 
+/* Port states: IBA 14.2.5.6 PortState numbering (libibverbs' enum
+ * ibv_port_state). */
+enum ciov_port_state {
+	CIOV_PORT_DOWN = 1,
+	CIOV_PORT_ACTIVE = 4,
+};
+
+/* One fabric port as a tenant sees it. */
+struct ciov_port_info {
+	char name[CIOV_PORT_NAME_MAX]; /* NUL-terminated */
+	uint8_t gid[16];	       /* RoCEv2: IPv4-mapped or IPv6 address */
+	uint32_t active_mtu;	       /* bytes: 256, 512, 1024, 2048 or 4096 */
+	uint32_t state;		       /* enum ciov_port_state */
+	uint32_t rsvd[2];
+};
+_Static_assert(sizeof(struct ciov_port_info) == 48, "port info");
+_Static_assert(offsetof(struct ciov_port_info, gid) == 16, "port info gid");
+_Static_assert(offsetof(struct ciov_port_info, active_mtu) == 32, "port info mtu");
+
+/* QUERY_PORTS: the adapter's fabric ports, in the order they were added;
+ * port[i]'s GID is GID table entry 1 + i (struct ciov_ah_attr). */
+struct ciov_ctl_query_ports_rep {
+	uint32_t count; /* entries of port[] that are valid, <= CIOV_PORTS_MAX */
+	uint32_t rsvd;
+	struct ciov_port_info port[CIOV_PORTS_MAX];
+};
+_Static_assert(offsetof(struct ciov_ctl_query_ports_rep, port) == 8, "query ports");
+_Static_assert(sizeof(struct ciov_ctl_query_ports_rep) == 8 + 48 * CIOV_PORTS_MAX, "query ports");
+
 /*
  * The control operations. X(NAME, name, request payload, reply payload,
  * fds in the request, fds in the reply). A request whose payload length or
@@ -521,7 +561,8 @@ struct ciov_ctl_query_ep_rep {
 	X(QP_DESTROY, qp_destroy, ciov_ctl_handle, ciov_ctl_none, 0, 0)       \
 	X(QP_OPEN, qp_open, ciov_ctl_handle, ciov_ctl_qp_rep, 0, 1)           \
 	X(AH_CREATE, ah_create, ciov_ctl_ah_create_req, ciov_ctl_handle, 0, 0) \
-	X(AH_DESTROY, ah_destroy, ciov_ctl_handle, ciov_ctl_none, 0, 0)
+	X(AH_DESTROY, ah_destroy, ciov_ctl_handle, ciov_ctl_none, 0, 0)       \
+	X(QUERY_PORTS, query_ports, ciov_ctl_none, ciov_ctl_query_ports_rep, 0, 0)
 
 enum ciov_ctl_op {
 	CIOV_CTL_INVALID = 0,

@@ -175,7 +175,7 @@ struct ciov_wc {
 struct ciov_endpoint_attr {
 	uint32_t endpoint_id;
 	enum ciov_mode mode;
-	uint8_t gid[16];
+	uint8_t gid[16]; /* GID index 0: the first fabric port's (its own without one) */
 	uint64_t quota[CIOV_QUOTA_MAX];
 	uint64_t usage[CIOV_QUOTA_MAX];
 	uint64_t iotlb_hits;
@@ -185,6 +185,20 @@ struct ciov_endpoint_attr {
 	uint32_t max_qp_wr;
 	uint32_t max_cqe;
 	uint32_t active_mtu; /* bytes: the largest UD message, the path MTU RC uses at most */
+	uint32_t num_ports;  /* the adapter's fabric ports: ciov_query_port() 0 .. num_ports - 1 */
+};
+
+/* A fabric port of the adapter. Its GID is entry sgid_index of the
+ * endpoint's GID table: an address vector (struct ciov_ah_attr, RC QP or
+ * UD AH) with that sgid_index sends from this port's GID, by this port,
+ * whatever the route to the destination; sgid_index 0 (the endpoint's
+ * GID) lets the adapter pick the port that routes to the destination. */
+struct ciov_port_attr {
+	char name[CIOV_PORT_NAME_MAX]; /* as in `ciovctl port add NAME` */
+	uint8_t gid[16];	       /* RoCEv2: IPv4-mapped or IPv6 address */
+	uint32_t active_mtu;	       /* bytes */
+	enum ciov_port_state state;    /* ACTIVE or DOWN */
+	uint8_t sgid_index;	       /* 1 + the port's index */
 };
 
 /* Names of enumerations; never NULL ("UNKNOWN" for values out of range). */
@@ -206,6 +220,11 @@ int ciov_open_endpoint(struct ciov_adapter *adapter, const char *name,
 		       struct ciov_endpoint **ret);
 void ciov_close_endpoint(struct ciov_endpoint *ep);
 int ciov_query_endpoint(struct ciov_endpoint *ep, struct ciov_endpoint_attr *attr);
+
+/* The adapter's fabric port INDEX (0 .. num_ports - 1 of
+ * ciov_query_endpoint(), in the order the ports were added), as it is now.
+ * -EINVAL past the last port (ports come and go: query num_ports again). */
+int ciov_query_port(struct ciov_endpoint *ep, unsigned index, struct ciov_port_attr *attr);
 
 /* Handles of the objects of one type in the endpoint (e.g. those a manager
  * provisioned for a native endpoint). Returns the count written (<= max). */

@@ -87,6 +87,7 @@ CODEC_OPAQUE(ciov_ctl_none);
 CODEC_OPAQUE(ciov_ctl_open_req);  /* tenants only */
 CODEC_OPAQUE(ciov_ctl_open_rep);  /* tenants only */
 CODEC_OPAQUE(ciov_ctl_query_ep_rep); /* endpoint.show says more */
+CODEC_OPAQUE(ciov_ctl_query_ports_rep); /* port.show says more */
 CODEC_OPAQUE(ciov_ctl_list_rep);  /* obj.list pages it into "handles" */
 
 /* ------------------------------------------------------------------------ */

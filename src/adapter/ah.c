@@ -11,6 +11,7 @@
 
 #include "adapter/ah.h"
 #include "adapter/ctl.h"
+#include "adapter/endpoint.h"
 #include "adapter/pd.h"
 
 void ah_destroy(struct obj *o)
@@ -21,7 +22,7 @@ void ah_destroy(struct obj *o)
 		obj_put(obj_of(ah->pd));
 }
 
-int ah_attr_check(const struct ciov_ah_attr *av)
+int ah_attr_check(const struct ciov_ah_attr *av, unsigned nports)
 {
 	static const uint8_t zero_gid[sizeof(av->dgid)];
 
@@ -31,9 +32,9 @@ int ah_attr_check(const struct ciov_ah_attr *av)
 		return -EINVAL;
 	if (av->sl > CIOV_SL_MAX)		/* IBA 7.6.5: SL is 4 bits */
 		return -EINVAL;
-	if (av->port_num != CIOV_PORT_NUM)	/* the adapter has one port */
+	if (av->port_num != CIOV_PORT_NUM)	/* one IBA port per endpoint */
 		return -EINVAL;
-	if (av->sgid_index != 0)		/* one GID per endpoint */
+	if (av->sgid_index > nports)		/* GID table: endpoint's, then the ports' */
 		return -EINVAL;
 	if (av->flow_label & ~CIOV_FLOW_LABEL_MASK)
 		return -EINVAL;
@@ -61,7 +62,7 @@ int ctl_ah_create(struct caller *c, const struct ciov_ctl_ah_create_req *rq,
 	err = pd_lookup(c, rq->pd, &pd);
 	if (err)
 		return err;
-	err = ah_attr_check(&rq->attr);
+	err = ah_attr_check(&rq->attr, c->ep->ad->nports);
 	if (err)
 		return err;
 	err = ctl_obj_create(c, CIOV_OBJ_AH, sizeof(*ah), &o);

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "adapter/adapter.h"
 #include "adapter/client.h"
 #include "adapter/ctl.h"
 #include "adapter/endpoint.h"
+#include "adapter/fabric/port.h"
 #include "adapter/iommu.h"
 #include "adapter/obj.h"
 #include "common/fdmsg.h"
@@ -236,6 +238,29 @@ int ctl_query_ep(struct caller *c, const struct ciov_ctl_none *rq, struct ciov_c
 	memcpy(rp->quota, ep->quota, sizeof(rp->quota));
 	memcpy(rp->usage, ep->usage, sizeof(rp->usage));
 	iommu_stats(ep->iommu, &rp->iotlb_hits, &rp->iotlb_misses);
+	return 0;
+}
+
+/* The ABI's bounds hold every port ciovd can have. */
+_Static_assert(CIOV_PORTS_MAX >= PORT_MAX, "QUERY_PORTS holds every port");
+_Static_assert(CIOV_PORT_NAME_MAX >= PORT_NAME_MAX, "port names fit");
+
+int ctl_query_ports(struct caller *c, const struct ciov_ctl_none *rq,
+		    struct ciov_ctl_query_ports_rep *rp, int *fds_in, int *fds_out)
+{
+	struct adapter *ad = c->ep->ad;
+	unsigned n = port_count(ad);
+
+	for (unsigned i = 0; i < n && i < CIOV_PORTS_MAX; i++) {
+		const struct port *p = port_at(ad, i);
+		struct ciov_port_info *pi = &rp->port[rp->count++];
+
+		/* rp is zeroed: the name stays NUL-terminated */
+		memcpy(pi->name, p->name, strnlen(p->name, sizeof(pi->name) - 1));
+		memcpy(pi->gid, p->gid, sizeof(pi->gid));
+		pi->active_mtu = p->mtu;
+		pi->state = p->up ? CIOV_PORT_ACTIVE : CIOV_PORT_DOWN;
+	}
 	return 0;
 }
 

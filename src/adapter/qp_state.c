@@ -181,7 +181,8 @@ int qp_transition_check(enum ciov_qp_type type, enum ciov_qp_state cur,
 	(CIOV_ACCESS_REMOTE_WRITE | CIOV_ACCESS_REMOTE_READ | CIOV_ACCESS_REMOTE_ATOMIC | \
 	 CIOV_ACCESS_LOCAL_WRITE)
 
-int qp_attr_check(enum ciov_qp_type type, uint32_t mask, const struct ciov_qp_attr_wire *attr)
+int qp_attr_check(enum ciov_qp_type type, uint32_t mask, const struct ciov_qp_attr_wire *attr,
+		  unsigned nports)
 {
 #define X(bit, field, max)                                                     \
 	if ((mask & (bit)) && attr->field > (max))                             \
@@ -195,7 +196,7 @@ int qp_attr_check(enum ciov_qp_type type, uint32_t mask, const struct ciov_qp_at
 		return -EINVAL;
 	if ((mask & CIOV_QP_ACCESS_FLAGS) && (attr->qp_access_flags & ~QP_ACCESS_ALLOWED))
 		return -EINVAL;
-	if ((mask & CIOV_QP_AV) && ah_attr_check(&attr->ah_attr))
+	if ((mask & CIOV_QP_AV) && ah_attr_check(&attr->ah_attr, nports))
 		return -EINVAL;
 	/* No alternate path: automatic path migration is not implemented. */
 	if (mask & (CIOV_QP_ALT_PATH | CIOV_QP_PATH_MIG_STATE))
@@ -241,7 +242,7 @@ int qp_modify(struct qp *qp, uint32_t mask, const struct ciov_qp_attr_wire *attr
 	err = qp_transition_check(qp->type, cur, next, mask);
 	if (err)
 		return err;
-	err = qp_attr_check(qp->type, mask, attr);
+	err = qp_attr_check(qp->type, mask, attr, qp->obj.ep->ad->nports);
 	if (err)
 		return err;
 

@@ -21,9 +21,11 @@ struct qp;
 int qp_transition_check(enum ciov_qp_type type, enum ciov_qp_state cur,
 			enum ciov_qp_state next, uint32_t mask);
 
-/* The values of the attributes in MASK: 0 or -EINVAL (-EOPNOTSUPP for
- * alternate paths, which this adapter does not have). */
-int qp_attr_check(enum ciov_qp_type type, uint32_t mask, const struct ciov_qp_attr_wire *attr);
+/* The values of the attributes in MASK, on an adapter with NPORTS fabric
+ * ports: 0 or -EINVAL (-EOPNOTSUPP for alternate paths, which this adapter
+ * does not have). */
+int qp_attr_check(enum ciov_qp_type type, uint32_t mask, const struct ciov_qp_attr_wire *attr,
+		  unsigned nports);
 
 /* Modify QP: checks everything first; a failed modify changes nothing. */
 int qp_modify(struct qp *qp, uint32_t mask, const struct ciov_qp_attr_wire *attr);

@@ -192,13 +192,29 @@ void ciov_close_endpoint(struct ciov_endpoint *ep)
 	free(ep);
 }
 
+/* QUERY_PORTS, its count checked against the ABI's bound. */
+static int query_ports(struct ciov_endpoint *ep, struct ciov_ctl_query_ports_rep *rp)
+{
+	struct ciov_ctl_none rq = {0};
+	int err;
+
+	err = lib_call(ep, CIOV_CTL_QUERY_PORTS, &rq, sizeof(rq), rp, sizeof(*rp), NULL, 0, NULL, 0);
+	if (err)
+		return err;
+	return rp->count > CIOV_PORTS_MAX ? -EPROTO : 0;
+}
+
 int ciov_query_endpoint(struct ciov_endpoint *ep, struct ciov_endpoint_attr *attr)
 {
 	struct ciov_ctl_none rq = {0};
 	struct ciov_ctl_query_ep_rep rp;
+	struct ciov_ctl_query_ports_rep pr;
 	int err;
 
 	err = lib_call(ep, CIOV_CTL_QUERY_EP, &rq, sizeof(rq), &rp, sizeof(rp), NULL, 0, NULL, 0);
+	if (err)
+		return err;
+	err = query_ports(ep, &pr);
 	if (err)
 		return err;
 	memset(attr, 0, sizeof(*attr));
@@ -214,6 +230,27 @@ int ciov_query_endpoint(struct ciov_endpoint *ep, struct ciov_endpoint_attr *att
 	attr->max_qp_wr = ep->info.max_qp_wr;
 	attr->max_cqe = ep->info.max_cqe;
 	attr->active_mtu = ep->info.active_mtu ? ep->info.active_mtu : 4096;
+	attr->num_ports = pr.count;
+	return 0;
+}
+
+int ciov_query_port(struct ciov_endpoint *ep, unsigned index, struct ciov_port_attr *attr)
+{
+	struct ciov_ctl_query_ports_rep pr;
+	const struct ciov_port_info *pi;
+	int err = query_ports(ep, &pr);
+
+	if (err)
+		return err;
+	if (index >= pr.count)
+		return -EINVAL;
+	pi = &pr.port[index];
+	memset(attr, 0, sizeof(*attr));
+	memcpy(attr->name, pi->name, sizeof(attr->name) - 1); /* NUL-terminated whatever came */
+	memcpy(attr->gid, pi->gid, sizeof(attr->gid));
+	attr->active_mtu = pi->active_mtu;
+	attr->state = pi->state == CIOV_PORT_ACTIVE ? CIOV_PORT_ACTIVE : CIOV_PORT_DOWN;
+	attr->sgid_index = (uint8_t)(index + 1); /* abi.h: the GID table */
 	return 0;
 }
 

@@ -35,7 +35,7 @@
  * never assign it to a vendor and no application mistakes ciov for one. */
 #define CV_VENDOR_ID 0x02c10fu
 #define CV_VENDOR_PART_ID 1u
-#define CV_PORT 1 /* the one port of the device */
+#define CV_PORT 1 /* the one port of each device */
 
 /* ibv_query_gid_type() reports libibverbs' sysfs GID types
  * (libibverbs/driver.h, not installed). */
@@ -48,9 +48,14 @@ struct cv_obj {
 	uint32_t handle;
 };
 
+/* Device ciovN is the adapter's fabric port N (ciov0 alone, the loopback
+ * device, when the adapter has none): one port, one GID. */
 struct cv_device {
 	struct ibv_device dev;
 	struct ciov_endpoint_attr attr; /* as probed by ibv_get_device_list() */
+	/* the port as probed; .sgid_index 0 for the loopback device (no
+	 * fabric port: the endpoint's GID, attr's MTU) */
+	struct ciov_port_attr port;
 };
 
 struct cv_context {
@@ -61,6 +66,9 @@ struct cv_context {
 	/* a copy: libibverbs' devices outlive ibv_free_device_list() while
 	 * a context uses them, and applications rely on it */
 	struct cv_device dev;
+	/* libciov's source GID index of this device's port (0: loopback),
+	 * given to every address vector made through this context */
+	uint8_t sgid_index;
 	pthread_mutex_t lock; /* objs */
 	struct cv_obj *objs;
 };

@@ -1,33 +1,49 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libciov-verbs: the device (one per adapter: "ciov0"), its context, port,
- * GID and P_Key tables, async events, and libibverbs' name tables.
+ * libciov-verbs: the devices (one per fabric port of the adapter: ciov0,
+ * ciov1, ... in the order the ports were added; ciov0 alone, the loopback
+ * device, when the adapter has none), their contexts, port, GID and P_Key
+ * tables, async events, and libibverbs' name tables.
  *
  * The device list probes the adapter of $CIOV_RUNTIME_DIR with the endpoint
  * of $CIOV_ENDPOINT: no adapter or no endpoint, no device. Every
  * ibv_open_device() opens its own endpoint connection, so closing the
- * context destroys what was created through it, as in libibverbs.
+ * context destroys what was created through it, as in libibverbs. Device
+ * ciovN has one port (1) whose GID table has one entry (0): fabric port N's
+ * RoCEv2 GID; every address vector made through its context carries
+ * libciov's source GID index of that port, so its QPs and AHs send from
+ * port N (ciov.h, struct ciov_port_attr).
  */
 #include <endian.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "verbs/compat.h"
 
-#define CV_DEV_NAME "ciov0"
+#define CV_DEV_PREFIX "ciov"
 #define CV_PKEY_DEFAULT 0xffff /* IBA 10.9.1.1: the full-member default P_Key */
 #define CV_MAX_MSG_SZ 0x80000000u /* IBA 9.4: a message is at most 2^31 bytes */
 #define CV_MAX_RD_ATOM 16 /* the adapter's QP_MAX_RD_ATOMIC */
 
-/* The node GUID: the GID's interface identifier (its low 64 bits), as a
- * RoCE device derives its default GID from its GUID. */
-static __be64 guid_of(const struct ciov_endpoint_attr *a)
+/* The node GUID: the port GID's interface identifier (its low 64 bits),
+ * as a RoCE device derives its default GID from its GUID. */
+static __be64 guid_of(const struct cv_device *d)
 {
 	__be64 g;
 
-	memcpy(&g, a->gid + 8, sizeof(g));
+	memcpy(&g, d->port.gid + 8, sizeof(g));
 	return g;
+}
+
+/* The loopback device's port: the endpoint's GID, always active. */
+static void loopback_port(const struct ciov_endpoint_attr *a, struct ciov_port_attr *p)
+{
+	memset(p, 0, sizeof(*p));
+	memcpy(p->gid, a->gid, sizeof(p->gid));
+	p->active_mtu = a->active_mtu;
+	p->state = CIOV_PORT_ACTIVE;
 }
 
 static int probe(struct ciov_endpoint_attr *attr, struct ciov_adapter **ad_ret,
@@ -58,34 +74,70 @@ close_ad:
 	return err;
 }
 
-struct ibv_device **ibv_get_device_list(int *num_devices)
+/* Device ciovI for PORT (I: the port's index). */
+static struct cv_device *device_new(const struct ciov_endpoint_attr *attr,
+				    const struct ciov_port_attr *port, unsigned i)
 {
-	struct ibv_device **list = calloc(2, sizeof(*list));
-	struct cv_device *d;
+	struct cv_device *d = calloc(1, sizeof(*d));
 
-	if (!list)
-		return cv_null(-ENOMEM);
-	if (num_devices)
-		*num_devices = 0;
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		free(list);
-		return cv_null(-ENOMEM);
-	}
-	if (probe(&d->attr, NULL, NULL)) {
-		free(d);
-		return list; /* no adapter or endpoint reachable: no device */
-	}
+	if (!d)
+		return NULL;
+	d->attr = *attr;
+	d->port = *port;
 	d->dev.node_type = IBV_NODE_CA;
 	d->dev.transport_type = IBV_TRANSPORT_IB;
-	snprintf(d->dev.name, sizeof(d->dev.name), "%s", CV_DEV_NAME);
-	snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs0");
-	snprintf(d->dev.dev_path, sizeof(d->dev.dev_path), "/sys/class/infiniband_verbs/uverbs0");
+	snprintf(d->dev.name, sizeof(d->dev.name), CV_DEV_PREFIX "%u", i);
+	snprintf(d->dev.dev_name, sizeof(d->dev.dev_name), "uverbs%u", i);
+	snprintf(d->dev.dev_path, sizeof(d->dev.dev_path), "/sys/class/infiniband_verbs/uverbs%u",
+		 i);
 	snprintf(d->dev.ibdev_path, sizeof(d->dev.ibdev_path), "/sys/class/infiniband/%s",
-		 CV_DEV_NAME);
-	list[0] = &d->dev;
+		 d->dev.name);
+	return d;
+}
+
+struct ibv_device **ibv_get_device_list(int *num_devices)
+{
+	struct ciov_endpoint_attr attr;
+	struct ciov_adapter *ad;
+	struct ciov_endpoint *ep;
+	struct ibv_device **list;
+	unsigned n, k = 0;
+
 	if (num_devices)
-		*num_devices = 1;
+		*num_devices = 0;
+	if (probe(&attr, &ad, &ep)) {
+		/* no adapter or endpoint reachable: no device */
+		list = calloc(1, sizeof(*list));
+		return list ? list : cv_null(-ENOMEM);
+	}
+	n = attr.num_ports ? attr.num_ports : 1;
+	list = calloc(n + 1, sizeof(*list));
+	if (!list) {
+		errno = ENOMEM;
+		goto out;
+	}
+	for (; k < n; k++) {
+		struct ciov_port_attr port;
+		struct cv_device *d;
+
+		if (!attr.num_ports)
+			loopback_port(&attr, &port);
+		else if (ciov_query_port(ep, k, &port))
+			break; /* ports were deleted meanwhile: list those left */
+		d = device_new(&attr, &port, k);
+		if (!d) {
+			ibv_free_device_list(list);
+			list = NULL;
+			errno = ENOMEM;
+			goto out;
+		}
+		list[k] = &d->dev;
+	}
+	if (num_devices)
+		*num_devices = (int)k;
+out:
+	ciov_close_endpoint(ep);
+	ciov_adapter_close(ad);
 	return list;
 }
 
@@ -105,7 +157,7 @@ const char *ibv_get_device_name(struct ibv_device *device)
 
 __be64 ibv_get_device_guid(struct ibv_device *device)
 {
-	return guid_of(&container_of(device, struct cv_device, dev)->attr);
+	return guid_of(container_of(device, struct cv_device, dev));
 }
 
 static void fill_device_attr(const struct cv_context *c, struct ibv_device_attr *a)
@@ -114,7 +166,7 @@ static void fill_device_attr(const struct cv_context *c, struct ibv_device_attr 
 
 	memset(a, 0, sizeof(*a));
 	snprintf(a->fw_ver, sizeof(a->fw_ver), "ciov %s", CIOV_VERSION);
-	a->node_guid = guid_of(e);
+	a->node_guid = guid_of(&c->dev);
 	a->sys_image_guid = a->node_guid;
 	a->max_mr_size = e->quota[CIOV_QUOTA_mr_bytes];
 	a->page_size_cap = 4096;
@@ -178,12 +230,33 @@ static enum ibv_mtu cv_mtu_enum(uint32_t bytes)
 	return m;
 }
 
-static void fill_port_attr(const struct cv_context *c, struct ibv_port_attr *p, size_t len)
+/* The context's port as it is now: a fabric port that was deleted (or
+ * whose index another port took) is down. */
+static void port_now(struct cv_context *c, struct ciov_port_attr *p)
 {
-	struct ibv_port_attr a = {
-		.state = IBV_PORT_ACTIVE,
+	if (!c->sgid_index) {
+		loopback_port(&c->attr, p);
+		return;
+	}
+	if (ciov_query_port(c->ep, c->sgid_index - 1u, p) ||
+	    strcmp(p->name, c->dev.port.name) != 0) {
+		*p = c->dev.port;
+		p->state = CIOV_PORT_DOWN;
+	}
+}
+
+static void fill_port_attr(struct cv_context *c, struct ibv_port_attr *p, size_t len)
+{
+	struct ciov_port_attr port;
+	struct ibv_port_attr a;
+	bool up;
+
+	port_now(c, &port);
+	up = port.state == CIOV_PORT_ACTIVE;
+	a = (struct ibv_port_attr){
+		.state = up ? IBV_PORT_ACTIVE : IBV_PORT_DOWN,
 		.max_mtu = IBV_MTU_4096,
-		.active_mtu = cv_mtu_enum(c->attr.active_mtu),
+		.active_mtu = cv_mtu_enum(port.active_mtu),
 		.gid_tbl_len = 1,
 		.port_cap_flags = 0,
 		.max_msg_sz = CV_MAX_MSG_SZ,
@@ -191,7 +264,7 @@ static void fill_port_attr(const struct cv_context *c, struct ibv_port_attr *p, 
 		.max_vl_num = 1, /* IBA 14.2.5.6 encoding: VL0 */
 		.active_width = 1, /* 1x: a software link has no lanes */
 		.active_speed = 1, /* SDR: there is no "software" value */
-		.phys_state = 5, /* LinkUp */
+		.phys_state = up ? 5 : 3, /* IBA 14.2.5.6: LinkUp, Disabled */
 		.link_layer = IBV_LINK_LAYER_ETHERNET,
 	};
 
@@ -227,7 +300,7 @@ int ibv_query_gid(struct ibv_context *context, uint8_t port_num, int index, unio
 		errno = EINVAL;
 		return -1; /* libibverbs' convention for this call */
 	}
-	memcpy(gid->raw, cv_ctx(context)->attr.gid, sizeof(gid->raw));
+	memcpy(gid->raw, cv_ctx(context)->dev.port.gid, sizeof(gid->raw));
 	return 0;
 }
 
@@ -240,7 +313,7 @@ int _ibv_query_gid_ex(struct ibv_context *context, uint32_t port_num, uint32_t g
 		return EINVAL;
 	if (port_num != CV_PORT || gid_index != 0)
 		return ENODATA; /* libibverbs: no such GID entry */
-	memcpy(e.gid.raw, cv_ctx(context)->attr.gid, sizeof(e.gid.raw));
+	memcpy(e.gid.raw, cv_ctx(context)->dev.port.gid, sizeof(e.gid.raw));
 	e.gid_index = gid_index;
 	e.port_num = port_num;
 	e.gid_type = IBV_GID_TYPE_ROCE_V2;
@@ -304,6 +377,27 @@ enum ibv_fork_status ibv_is_fork_initialized(void)
 	return IBV_FORK_UNNEEDED;
 }
 
+/* The device's fabric port among the adapter's ports now, by name: its
+ * source GID index in *SGID_INDEX and its attributes in *PORT. 0, or
+ * -ENODEV when the port is gone. */
+static int find_port(struct ciov_endpoint *ep, const struct ciov_endpoint_attr *attr,
+		     struct ciov_port_attr *port, uint8_t *sgid_index)
+{
+	for (unsigned i = 0; i < attr->num_ports; i++) {
+		struct ciov_port_attr p;
+		int err = ciov_query_port(ep, i, &p);
+
+		if (err)
+			return err == -EINVAL ? -ENODEV : err;
+		if (strcmp(p.name, port->name) == 0) {
+			*port = p;
+			*sgid_index = p.sgid_index;
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
 struct ibv_context *ibv_open_device(struct ibv_device *device)
 {
 	struct cv_context *c = calloc(1, sizeof(*c));
@@ -317,13 +411,22 @@ struct ibv_context *ibv_open_device(struct ibv_device *device)
 		free(c);
 		return cv_null(err);
 	}
+	c->dev = *container_of(device, struct cv_device, dev);
+	if (c->dev.port.sgid_index) {
+		err = find_port(c->ep, &c->attr, &c->dev.port, &c->sgid_index);
+		if (err) {
+			ciov_close_endpoint(c->ep);
+			ciov_adapter_close(c->ad);
+			free(c);
+			return cv_null(err);
+		}
+	}
 	pthread_mutex_init(&c->lock, NULL);
 	c->vctx.sz = sizeof(c->vctx);
 	c->vctx.query_port = cv_query_port;
 	c->vctx.query_device_ex = cv_query_device_ex;
 	c->vctx.create_qp_ex = cv_create_qp_ex;
 	c->vctx.create_cq_ex = cv_create_cq_ex;
-	c->dev = *container_of(device, struct cv_device, dev);
 	ctx = &c->vctx.context;
 	ctx->device = &c->dev.dev;
 	ctx->cmd_fd = -1;

@@ -6,7 +6,9 @@
  * copied field by field.
  *
  * RoCE: an address vector must carry a GRH (is_global), the peer's GID
- * being its only address, as on RoCE hardware.
+ * being its only address, as on RoCE hardware. The device's GID table has
+ * one entry (0), its fabric port's GID: libciov's source GID index of that
+ * port replaces it, so the adapter sends from the device's port.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,14 +18,17 @@
 /* The modify/query mask bits ciov knows: IBV_QP_STATE .. IBV_QP_DEST_QPN. */
 #define CV_QP_MASK_ALL ((unsigned)IBV_QP_DEST_QPN * 2 - 1)
 
-static int ah_to_ciov(const struct ibv_ah_attr *in, struct ciov_ah_attr *out)
+static int ah_to_ciov(const struct cv_context *c, const struct ibv_ah_attr *in,
+		      struct ciov_ah_attr *out)
 {
 	if (!in->is_global)
 		return -EINVAL; /* RoCE: the GRH is the address */
+	if (in->grh.sgid_index != 0)
+		return -EINVAL; /* past the GID table (gid_tbl_len 1) */
 	memset(out, 0, sizeof(*out));
 	memcpy(out->dgid, in->grh.dgid.raw, sizeof(out->dgid));
 	out->flow_label = in->grh.flow_label;
-	out->sgid_index = in->grh.sgid_index;
+	out->sgid_index = c->sgid_index;
 	out->hop_limit = in->grh.hop_limit;
 	out->traffic_class = in->grh.traffic_class;
 	out->sl = in->sl;
@@ -38,7 +43,7 @@ static void ah_from_ciov(const struct ciov_ah_attr *in, struct ibv_ah_attr *out)
 	memset(out, 0, sizeof(*out));
 	memcpy(out->grh.dgid.raw, in->dgid, sizeof(in->dgid));
 	out->grh.flow_label = in->flow_label;
-	out->grh.sgid_index = in->sgid_index;
+	out->grh.sgid_index = 0; /* the device's one GID (ah_to_ciov) */
 	out->grh.hop_limit = in->hop_limit;
 	out->grh.traffic_class = in->traffic_class;
 	out->sl = in->sl;
@@ -137,7 +142,7 @@ int ibv_modify_qp(struct ibv_qp *qp, struct ibv_qp_attr *attr, int attr_mask)
 	a.qp_access_flags = (uint32_t)attr->qp_access_flags;
 	cap_to_ciov(&attr->cap, &a.cap);
 	if (mask & IBV_QP_AV) {
-		err = ah_to_ciov(&attr->ah_attr, &a.ah_attr);
+		err = ah_to_ciov(cv_ctx(qp->context), &attr->ah_attr, &a.ah_attr);
 		if (err)
 			return cv_err(err);
 	}
@@ -299,7 +304,7 @@ struct ibv_ah *ibv_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr)
 {
 	struct ciov_ah_attr a;
 	struct cv_ah *h;
-	int err = ah_to_ciov(attr, &a);
+	int err = ah_to_ciov(cv_ctx(pd->context), attr, &a);
 
 	if (err)
 		return cv_null(err);

@@ -38,6 +38,15 @@ bool xport_qp_remote(const struct qp *qp)
 	return qp->x.xq != NULL;
 }
 
+struct port *xport_qp_port(const struct qp *qp)
+{
+	struct adapter *ad = qp->obj.ep->ad;
+
+	if (qp->x.xq)
+		return qp->x.xq->port;
+	return ad->nports ? ad->ports[0] : NULL;
+}
+
 static uint32_t xq_pmtu(const struct qp *qp, const struct port *p)
 {
 	uint32_t m = qp->attr.path_mtu >= CIOV_MTU_256 && qp->attr.path_mtu <= CIOV_MTU_4096
@@ -45,6 +54,28 @@ static uint32_t xq_pmtu(const struct qp *qp, const struct port *p)
 			     : p->mtu;
 
 	return m < p->mtu ? m : p->mtu;
+}
+
+/* The port an address vector sends from: the fabric port its source GID
+ * index names (1 + the port's index, abi.h), else the one that routes to
+ * its destination. NULL when that port is gone, down or of the other
+ * family: unreachable. Fills DST (sport 0). */
+static struct port *av_port(struct adapter *ad, const struct ciov_ah_attr *av,
+			    struct port_dst *dst)
+{
+	uint8_t ip[16];
+	struct port *p;
+	int family;
+
+	if (!av->sgid_index)
+		return port_route(ad, av->dgid, dst);
+	p = port_at(ad, av->sgid_index - 1u);
+	family = port_ip_of_gid(av->dgid, ip);
+	if (!p || !p->up || p->family != family)
+		return NULL;
+	*dst = (struct port_dst){.family = family};
+	memcpy(dst->ip, ip, 16);
+	return p;
 }
 
 /* The requester's PSNs start at sq_psn, set at RTS (IBA 11.2.4.2). */
@@ -78,7 +109,7 @@ int xport_qp_modified(struct qp *qp)
 		return 0;
 	if (xport_gid_is_local(e, qp->attr.ah_attr.dgid))
 		return 0;
-	p = port_route(qp->obj.ep->ad, qp->attr.ah_attr.dgid, &dst);
+	p = av_port(qp->obj.ep->ad, &qp->attr.ah_attr, &dst);
 	if (!p)
 		return 0; /* unreachable: the requester times out (IBA 9.7.6) */
 	xq = calloc(1, sizeof(*xq));
@@ -103,7 +134,7 @@ int xport_connect_check(const struct qp *qp, const struct ciov_qp_attr_wire *att
 	uint8_t ip[16];
 	int family;
 
-	if (xport_gid_is_local(e, attr->ah_attr.dgid) || !port_route(e->ad, attr->ah_attr.dgid, &dst))
+	if (xport_gid_is_local(e, attr->ah_attr.dgid) || !av_port(e->ad, &attr->ah_attr, &dst))
 		return 0;
 	family = port_ip_of_gid(attr->ah_attr.dgid, ip);
 	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
@@ -278,7 +309,7 @@ int xport_ud_send(struct qp *qp, const struct ah *ah, uint64_t now)
 
 	if (!ad->nports || xport_gid_is_local(&ad->engine, ah->attr.dgid))
 		return -ENOENT;
-	p = port_route(ad, ah->attr.dgid, &dst);
+	p = av_port(ad, &ah->attr, &dst);
 	if (!p)
 		return -ENOENT;
 	if (r->len > p->mtu)

@@ -34,6 +34,10 @@ int xport_connect_check(const struct qp *qp, const struct ciov_qp_attr_wire *att
 void xport_qp_free(struct qp *qp);
 /* Whether QP's RC peer is across the fabric. */
 bool xport_qp_remote(const struct qp *qp);
+/* The port QP's requests leave through: its fabric peer's; for a QP on
+ * loopback the adapter's first port (its GID is the tenant's); NULL when
+ * the adapter has no port. */
+struct port *xport_qp_port(const struct qp *qp);
 
 /* The requester's step for a fabric RC QP (called from req_step()). */
 bool xport_req_step(struct qp *qp, uint64_t now);

@@ -385,6 +385,12 @@ void xresp_rx(struct xq *xq, const struct wire_pkt *pkt)
 		xresp_fatal(xq, SYN_NAK_INV, psn);
 		return;
 	}
+	/* A FIRST or MIDDLE packet carries exactly the path MTU (the port
+	 * checked only that it is an IB MTU up to its own). */
+	if ((mask & WIRE_PAYLOAD) && !(mask & WIRE_END) && pkt->paylen != xq->pmtu) {
+		xresp_fatal(xq, SYN_NAK_INV, psn);
+		return;
+	}
 	/* Requests execute in order: a READ before this one reads memory
 	 * now, before this one may change it. Its responses are gathered
 	 * from that memory by reference, so they go to the kernel now too

@@ -359,10 +359,13 @@ enum wire_status wire_pkt_parse(const void *buf, size_t len,
 			return WIRE_PAD;
 		if (rest - pad > pmtu)
 			return WIRE_TOO_LONG;
-		if (!(info->mask & WIRE_END)) {  /* FIRST, MIDDLE: exactly PMTU */
+		if (!(info->mask & WIRE_END)) {
+			/* FIRST, MIDDLE: exactly the QP's path MTU, an IB
+			 * MTU up to the port's; the transport checks that it
+			 * is the QP's (xresp_rx, xcomp). */
 			if (pad)
 				return WIRE_PAD;
-			if (rest != pmtu)
+			if (rest < WIRE_PMTU_MIN || (rest & (rest - 1)))
 				return WIRE_LENGTH;
 		}
 	}
