@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The admin socket's port commands: port.add, port.del, port.show and
- * port.capture (doc/admin-protocol.md, "Port commands"; doc/fabric.md).
+ * The admin socket's port commands: port.add, port.del, port.show,
+ * port.set (SL->VL and VL arbitration, doc/qos.md) and port.capture
+ * (doc/admin-protocol.md, "Port commands"; doc/fabric.md).
  *
  * Security model: as admin.c: the caller is root or the admin group, but
- * every member is type- and range-checked (port_cfg_parse) before anything
- * changes; a request that fails, or whose state cannot be saved, changes
- * nothing. A capture file is named by an absolute path, must not be a
- * symlink, a directory or a device, and is opened with the caller's uid
- * and gid (setfsuid), so that the admin group cannot make root-owned files
- * say what it likes.
+ * every member is type- and range-checked (port_cfg_parse, port_qos_apply
+ * and port_qos_check on a copy of the port's QoS) before anything changes;
+ * a request that fails, or whose state cannot be saved, changes nothing.
+ * A capture file is named by an absolute path, must not be a symlink, a
+ * directory or a device, and is opened with the caller's uid and gid
+ * (setfsuid), so that the admin group cannot make root-owned files say
+ * what it likes.
  *
  * port.capture answers when the capture ends (admin_defer). Its context
  * lives until the port calls DONE; a client that hangs up first stops the
@@ -30,6 +32,7 @@
 #include "adapter/admin.h"
 #include "adapter/log.h"
 #include "adapter/port_cfg.h"
+#include "adapter/scheduler.h"
 #include "adapter/state.h"
 
 #define CAPTURE_SEC_MAX 86400		   /* a day: longer is a mistake */
@@ -138,6 +141,46 @@ static struct json_object *counters_json(const struct port_counters *cnt)
 	return o;
 }
 
+static struct json_object *table_json(const struct vlarb_table *t)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; i < t->n && i < VLARB_ENTRIES; i++) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "vl", json_object_new_int(t->e[i].vl));
+		json_object_object_add(e, "weight", json_object_new_int(t->e[i].weight));
+		json_object_array_add(a, e);
+	}
+	return a;
+}
+
+static struct json_object *qos_json(const struct port_qos *q)
+{
+	struct json_object *o = json_object_new_object(), *sl2vl = json_object_new_array();
+
+	for (unsigned sl = 0; sl < VLARB_SLS; sl++)
+		json_object_array_add(sl2vl, json_object_new_int(q->sl2vl[sl]));
+	json_object_object_add(o, "sl2vl", sl2vl);
+	json_object_object_add(o, "vlarb_high", table_json(&q->high));
+	json_object_object_add(o, "vlarb_low", table_json(&q->low));
+	json_object_object_add(o, "high_limit", json_object_new_int(q->high_limit));
+	return o;
+}
+
+/* "sl_bytes" and "vl_bytes": the counters of the scheduler (NULL: zeros). */
+static void vl_counters_json(struct json_object *o, const struct port_vl *vl)
+{
+	struct json_object *sl = json_object_new_array(), *v = json_object_new_array();
+
+	for (unsigned i = 0; i < VLARB_SLS; i++)
+		json_object_array_add(sl, json_object_new_uint64(vl ? vl->sl_bytes[i] : 0));
+	for (unsigned i = 0; i < VLARB_VLS; i++)
+		json_object_array_add(v, json_object_new_uint64(vl ? vl->vl_bytes[i] : 0));
+	json_object_object_add(o, "sl_bytes", sl);
+	json_object_object_add(o, "vl_bytes", v);
+}
+
 /* Members common to open and DOWN ports. */
 static struct json_object *cfg_json(const struct port_cfg *cfg)
 {
@@ -147,6 +190,7 @@ static struct json_object *cfg_json(const struct port_cfg *cfg)
 	json_object_object_add(o, "addr", json_object_new_string(cfg->addr));
 	json_object_object_add(o, "family", json_object_new_string(family_str(cfg->family)));
 	json_object_object_add(o, "udp", json_object_new_int(cfg->udp));
+	json_object_object_add(o, "qos", qos_json(&cfg->qos));
 	return o;
 }
 
@@ -174,6 +218,7 @@ static struct json_object *port_json(const struct port *p)
 	json_object_array_add(gids, g);
 	json_object_object_add(o, "gids", gids);
 	json_object_object_add(o, "counters", counters_json(&p->cnt));
+	vl_counters_json(o, &p->vl);
 	json_object_object_add(o, "capture", c ? json_object_new_string(c->file) : NULL);
 	return o;
 }
@@ -192,6 +237,7 @@ static struct json_object *down_json(const struct port_down *d)
 	json_object_object_add(o, "state", json_object_new_string("DOWN"));
 	json_object_object_add(o, "gids", json_object_new_array());
 	json_object_object_add(o, "counters", counters_json(&zero));
+	vl_counters_json(o, NULL);
 	json_object_object_add(o, "capture", NULL);
 	json_object_object_add(o, "error", json_object_new_string(d->why));
 	return o;
@@ -292,6 +338,7 @@ static struct json_object *cmd_port_add(struct admin_conn *ac, struct adapter *a
 				   cfg.name, msg ? msg : "no interface has this address", cfg.addr);
 	if (err)
 		return admin_error(err, "cannot add port %s: %s", cfg.name, msg ? msg : strerror(-err));
+	port_set_qos(p, &cfg.qos); /* the default */
 	err = state_save(ad);
 	if (err) {
 		port_del(p);
@@ -324,6 +371,7 @@ static struct json_object *cmd_port_del(struct admin_conn *ac, struct adapter *a
 			port_capture_stop(p);
 		}
 		port_del(p);
+		ad->engine.rates = sched_active(ad); /* it may have been the last QoS */
 	}
 	err = state_save(ad);
 	if (err)
@@ -363,6 +411,111 @@ static struct json_object *cmd_port_show(struct admin_conn *ac, struct adapter *
 	r = admin_ok();
 	json_object_object_add(r, "ports", arr);
 	return r;
+}
+
+/* The settings of port.set, in the order they are applied. */
+static const char *const qos_keys[] = {"sl2vl", "vlarb_high", "vlarb_low", "high_limit"};
+
+/* Applies member KEY of REQ, if present, to Q: 0, or -EINVAL with WHY.
+ * Values are the text forms of `ciovctl port set`; high_limit may also
+ * be a JSON integer. *SET tells whether it was present. */
+static int apply_member(struct json_object *req, const char *key, struct port_qos *q, bool *set,
+			char *why, size_t wlen)
+{
+	struct json_object *v;
+	const char *text;
+	char num[24];
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return 0;
+	*set = true;
+	if (!strcmp(key, "high_limit") && json_object_is_type(v, json_type_int)) {
+		/* json-c keeps big positives as uint64, negatives as int64 */
+		if (json_object_get_int64(v) < 0) {
+			snprintf(why, wlen, "high_limit: %lld is out of range 0-%d",
+				 (long long)json_object_get_int64(v), VLARB_LIMIT_NONE);
+			return -EINVAL;
+		}
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)json_object_get_uint64(v));
+		text = num;
+	} else if (json_object_is_type(v, json_type_string)) {
+		text = json_object_get_string(v);
+	} else {
+		snprintf(why, wlen, "'%s' must be a string%s", key,
+			 strcmp(key, "high_limit") ? "" : " or an integer");
+		return -EINVAL;
+	}
+	return port_qos_apply(q, key, text, why, wlen);
+}
+
+static struct json_object *cmd_port_set(struct admin_conn *ac, struct adapter *ad,
+					struct json_object *req)
+{
+	char why[400], sl2vl[96], high[200], low[200];
+	const struct port_down *d = NULL;
+	struct port_qos q, old;
+	struct port_vl old_vl;
+	struct port *p;
+	const char *name;
+	bool set = false;
+	int err;
+
+	(void)ac;
+	if (get_str(req, "name", true, &name, why, sizeof(why)))
+		return admin_error(EINVAL, "port.set: %s", why);
+	p = find_port(ad, name);
+	if (!p) {
+		d = port_down_find(name);
+		if (!d)
+			return no_port(name);
+	}
+	/* Work on a copy: the port changes only if all of it is right. */
+	q = p ? p->vl.cfg : d->cfg.qos;
+	for (size_t i = 0; i < sizeof(qos_keys) / sizeof(qos_keys[0]); i++) {
+		err = apply_member(req, qos_keys[i], &q, &set, why, sizeof(why));
+		if (err)
+			return admin_error(err, "port.set %s: %s; nothing was changed", name, why);
+	}
+	if (!set)
+		return admin_error(EINVAL, "port.set %s: nothing to set: give sl2vl, vlarb_high, vlarb_low or high_limit",
+				   name);
+	err = port_qos_check(&q, why, sizeof(why));
+	if (err)
+		return admin_error(err, "port.set %s: %s; nothing was changed", name, why);
+
+	if (p) {
+		old_vl = p->vl;
+		port_set_qos(p, &q);
+	} else {
+		old = d->cfg.qos;
+		port_down_set_qos(name, &q);
+	}
+	err = state_save(ad);
+	if (err) {
+		if (p) {
+			p->vl.cfg = old_vl.cfg;
+			memcpy(p->vl.deficit, old_vl.deficit, sizeof(p->vl.deficit));
+			p->vl.high_run = old_vl.high_run;
+		} else {
+			port_down_set_qos(name, &old);
+		}
+		return admin_error(err, "port.set %s: cannot save state: %s; nothing was changed",
+				   name, strerror(-err));
+	}
+	ad->engine.rates = sched_active(ad); /* the engine schedules from now on */
+	port_qos_sl2vl_str(&q, sl2vl, sizeof(sl2vl));
+	vlarb_table_str(&q.high, high, sizeof(high));
+	vlarb_table_str(&q.low, low, sizeof(low));
+	log_info("port %s%s: qos sl2vl %s vlarb_high %s vlarb_low %s high_limit %u", name,
+		 p ? "" : " (DOWN)", sl2vl, high, low, q.high_limit);
+	if (p)
+		return port_reply(p);
+	{
+		struct json_object *r = admin_ok();
+
+		json_object_object_add(r, "port", down_json(port_down_find(name)));
+		return r;
+	}
 }
 
 /* The capture file: absolute, not a symlink, a directory or a device. */
@@ -483,7 +636,7 @@ static struct json_object *cmd_port_capture(struct admin_conn *ac, struct adapte
 	return NULL;
 }
 
-#define PORT_MEMBERS_MAX 4
+#define PORT_MEMBERS_MAX 5
 
 static const struct port_cmd {
 	const char *name;
@@ -495,6 +648,7 @@ static const struct port_cmd {
 	{"port.add", cmd_port_add, {"name", "addr", "udp", "mtu"}},
 	{"port.del", cmd_port_del, {"name"}},
 	{"port.show", cmd_port_show, {"name"}},
+	{"port.set", cmd_port_set, {"name", "sl2vl", "vlarb_high", "vlarb_low", "high_limit"}},
 	{"port.capture", cmd_port_capture, {"name", "file", "count", "duration"}},
 };
 

@@ -33,7 +33,7 @@ uint64_t engine_now_ns(void)
 
 int engine_init(struct engine *e, struct adapter *ad)
 {
-	*e = (struct engine){.ad = ad};
+	*e = (struct engine){.ad = ad, .chunk = ENGINE_CHUNK};
 	e->qps.next = e->qps.prev = &e->qps;
 	return 0;
 }
@@ -171,7 +171,7 @@ static bool engine_pass_qps(struct engine *e, uint64_t now)
 	e->passes++;
 	for (x = e->qps.next; x != &e->qps; x = next) {
 		next = x->next; /* req_step may not unlink, but stay safe */
-		work |= req_step(qp_of_exec(x), now);
+		work |= sched_step_counted(qp_of_exec(x), now);
 	}
 	return work;
 }

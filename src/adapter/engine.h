@@ -117,6 +117,7 @@ struct qp_exec {
 	bool listed;
 	bool sqd_notify; /* SQ_DRAINED due once the SQ is drained */
 	struct xq *xq;	 /* RC peer across the fabric (fabric/xport.h), else NULL */
+	uint64_t wire_bytes; /* fabric: bytes sent, or asked for by READs (the scheduler's charge) */
 };
 
 struct engine {
@@ -127,6 +128,7 @@ struct engine {
 	bool asleep;
 	uint64_t passes;
 	bool rates; /* some rate setting exists: passes go through sched.c */
+	uint32_t chunk; /* bytes a message moves per step (the scheduler may lower it) */
 	bool held;  /* work waits for a cap to refill */
 	uint64_t sched_last_ns; /* the scheduler's previous pass */
 	uint64_t wakeups;

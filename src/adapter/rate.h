@@ -50,6 +50,8 @@ struct rate_run {
 	uint64_t bytes_guaranteed; /* moved under the guarantee */
 	uint64_t throttled_ns;	   /* time it had work but its cap held it */
 	uint64_t held_pass;	   /* the pass that last counted it held */
+	uint64_t busy_pass;	   /* the pass that last saw it (or a child) backlogged */
+	uint64_t wsum;		   /* weights of its backlogged children (groups) */
 };
 
 struct rate_node {

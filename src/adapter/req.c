@@ -374,8 +374,8 @@ static int req_move(struct qp *qp, struct qp *peer)
 	struct dma_cursor local, remote;
 	uint64_t n = r->len - r->done;
 
-	if (n > ENGINE_CHUNK)
-		n = ENGINE_CHUNK;
+	if (n > qp->obj.ep->ad->engine.chunk)
+		n = qp->obj.ep->ad->engine.chunk;
 	cursor_local(qp, &local);
 	if (op_needs_recv(w->opcode) && w->opcode != CIOV_WR_RDMA_WRITE_WITH_IMM)
 		dma_cursor_sgl(&remote, peer->obj.ep->iommu, peer->x.resp.seg, peer->x.resp.nseg);
@@ -663,7 +663,8 @@ bool req_step(struct qp *qp, uint64_t now)
 	};
 	/* Under the rate scheduler a QP moves one chunk per turn, so that the
 	 * scheduler's accounting is fine-grained; otherwise up to 16. */
-	uint64_t budget = qp->obj.ep->ad->engine.rates ? ENGINE_CHUNK : 16 * ENGINE_CHUNK;
+	struct engine *e = &qp->obj.ep->ad->engine;
+	uint64_t budget = e->rates ? e->chunk : 16 * ENGINE_CHUNK;
 	uint64_t bytes = 0;
 	bool work = false;
 

@@ -2,15 +2,136 @@
 #include "adapter/adapter.h"
 #include "adapter/endpoint.h"
 #include "adapter/engine.h"
+#include "adapter/fabric/xport.h"
 #include "adapter/qp.h"
 #include "adapter/rate.h"
 #include "adapter/scheduler.h"
+#include "adapter/vlarb.h"
 
-/* Deficit round robin quantum per unit of weight (bytes): one chunk. */
+/* Deficit round robin quantum of an average leaf (bytes): one chunk. */
 #define SCHED_QUANTUM ((int64_t)ENGINE_CHUNK)
+/* The smallest quantum a leaf gets, however small its share. */
+#define SCHED_QUANTUM_MIN ((int64_t)VLARB_WEIGHT_UNIT)
 /* Token bucket depth: this long at the rate, and never below two chunks,
  * so a cap shapes the average without starving a large message. */
 #define SCHED_BURST_NS 2000000ull
+/* The smallest step on loopback under VL arbitration: one 4 KiB MTU. */
+#define VLARB_CHUNK_MIN 4096u
+/* High-priority QPs a pass remembers, to look at them between low turns
+ * (beyond that it scans every QP). */
+#define SCHED_HI_MAX 32
+
+enum sched_class { SCHED_HIGH, SCHED_LOW, SCHED_CLASSES };
+
+/* Where a QP stands for VL arbitration. */
+struct place {
+	struct port *port; /* NULL: no port, no SL/VL */
+	unsigned sl, vl;
+	bool arb; /* the port arbitrates (its QoS is not the default) */
+	enum sched_class cls;
+};
+
+/* One pass. */
+struct pass {
+	struct engine *e;
+	uint64_t now, dt;
+	unsigned top[SCHED_CLASSES]; /* highest tx_priority with work */
+	bool work;
+	bool held;		       /* a cap held work */
+	bool waiting[SCHED_CLASSES];   /* a leaf waited for its deficit */
+	bool moved[SCHED_CLASSES];     /* a weighted turn moved something */
+	bool low_ready;		       /* low-priority work exists */
+	bool in_high;		       /* serving high between low turns */
+	struct qp *hi[SCHED_HI_MAX];   /* the high-priority QPs */
+	unsigned nhi;
+	bool hi_all; /* more than SCHED_HI_MAX: scan them all */
+};
+
+/* ------------------------------------------------------------------------ */
+/* VL arbitration. */
+
+bool vlarb_is_high(const struct port_qos *q, unsigned vl)
+{
+	for (unsigned i = 0; i < q->high.n; i++)
+		if (q->high.e[i].vl == vl && q->high.e[i].weight)
+			return true;
+	return false;
+}
+
+int64_t vlarb_quantum(const struct port_qos *q, unsigned vl)
+{
+	const struct vlarb_table *t = vlarb_is_high(q, vl) ? &q->high : &q->low;
+	int64_t w = 0;
+
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->e[i].vl == vl)
+			w += t->e[i].weight;
+	return w * VLARB_WEIGHT_UNIT;
+}
+
+static void place_of(struct qp *qp, struct place *pl)
+{
+	pl->port = xport_qp_port(qp);
+	/* UD's SL is per AH (IBA 10.2.3): its datagrams count on SL 0. */
+	pl->sl = qp->type == CIOV_QPT_RC ? qp->attr.ah_attr.sl & (VLARB_SLS - 1) : 0;
+	pl->vl = pl->port ? pl->port->vl.cfg.sl2vl[pl->sl] % VLARB_VLS : 0;
+	pl->arb = pl->port && !port_qos_is_default(&pl->port->vl.cfg);
+	pl->cls = pl->arb && vlarb_is_high(&pl->port->vl.cfg, pl->vl) ? SCHED_HIGH : SCHED_LOW;
+}
+
+/* Whether high-priority work must let one low-priority turn go first. */
+static bool high_limited(const struct port *p)
+{
+	uint8_t l = p->vl.cfg.high_limit;
+
+	if (l == VLARB_LIMIT_NONE)
+		return false;
+	/* 0: one packet (IBA 7.6.9), here one turn. */
+	return p->vl.high_run >= (l ? (uint64_t)l * VLARB_LIMIT_UNIT : 1);
+}
+
+/* At the end of a pass: a class whose backlogged VLs have all spent their
+ * deficit starts a new round, by as many quanta as its nearest VL needs
+ * (so that one large message does not cost a pass per quantum). */
+static bool vl_replenish(struct port *p)
+{
+	const struct port_qos *q = &p->vl.cfg;
+	bool any = false;
+
+	for (int hi = 0; hi < 2; hi++) {
+		int64_t k = 0;
+
+		for (unsigned vl = 0; vl < VLARB_VLS; vl++) {
+			int64_t qv = vlarb_quantum(q, vl), need;
+
+			if (!(p->vl.busy & (1u << vl)) || vlarb_is_high(q, vl) != !hi || !qv)
+				continue;
+			if (p->vl.deficit[vl] > 0) {
+				k = 0;
+				break;
+			}
+			need = (-p->vl.deficit[vl] + qv) / qv;
+			if (!k || need < k)
+				k = need;
+		}
+		if (!k)
+			continue;
+		for (unsigned vl = 0; vl < VLARB_VLS; vl++) {
+			int64_t qv = vlarb_quantum(q, vl);
+
+			if (vlarb_is_high(q, vl) != !hi || !qv)
+				continue;
+			p->vl.deficit[vl] += k * qv;
+			if (p->vl.deficit[vl] > qv)
+				p->vl.deficit[vl] = qv; /* an idle VL banks one round */
+		}
+		any = true;
+	}
+	return any;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The rate hierarchy. */
 
 static bool node_set(const struct rate_node *n)
 {
@@ -24,6 +145,9 @@ bool sched_active(struct adapter *ad)
 
 	if (ad->rate_groups.n)
 		return true;
+	for (unsigned i = 0; i < ad->nports; i++)
+		if (!port_qos_is_default(&ad->ports[i]->vl.cfg))
+			return true;
 	while ((ep = pool_next(&ad->endpoints, &h)))
 		if (node_set(&ep->rate))
 			return true;
@@ -94,20 +218,6 @@ static void charge(struct rate_node *leaf, uint64_t bytes, int phase)
 	}
 }
 
-static uint64_t qp_bytes(const struct qp *qp)
-{
-	uint64_t b = 0;
-
-	for (int op = 0; op < CIOV_WR_MAX; op++)
-		b += qp->x.cnt.bytes_out[op];
-	return b;
-}
-
-static bool qp_has_work(struct qp *qp)
-{
-	return qp->x.req.state != REQ_IDLE || ring_pending(&qp->sq);
-}
-
 /* A leaf's strict priority (devlink's tx_priority, among siblings): its
  * top-level node's first, then its own when it sits in a group. Higher is
  * served first; weights share only among the highest backlogged. */
@@ -120,71 +230,273 @@ static unsigned leaf_prio(const struct rate_node *leaf)
 	return top->a.tx_priority * (RATE_PRIO_MAX + 1) + (top != leaf ? leaf->a.tx_priority : 0);
 }
 
-/* A new round: every leaf's deficit grows by its weight's quantum. */
-static void replenish(struct adapter *ad)
+static uint32_t weight(const struct rate_node *n)
 {
-	struct endpoint *ep;
+	return n->a.tx_weight ? n->a.tx_weight : 1;
+}
+
+/*
+ * A new round: every backlogged leaf's deficit grows by its share of the
+ * round. Shares are hierarchical, as devlink's: a node's weight divides
+ * what its parent gets among the parent's backlogged children (at the top,
+ * the adapter among the backlogged top-level nodes). A round is one
+ * quantum per backlogged leaf.
+ */
+static void replenish(struct adapter *ad, uint64_t pass)
+{
+	struct rate_node *n, *pos = NULL;
+	uint64_t top = 0, nbusy = 0;
 	uint32_t h = 0;
 
-	while ((ep = pool_next(&ad->endpoints, &h))) {
-		int64_t q = SCHED_QUANTUM * (ep->rate.a.tx_weight ? ep->rate.a.tx_weight : 1);
+	for (struct rate_node *g = ad->rate_groups.head; g; g = g->next)
+		g->run.wsum = 0;
+	while ((n = rate_next(ad, &h, &pos)))
+		if (n->run.busy_pass == pass) {
+			if (n->a.parent)
+				n->a.parent->run.wsum += weight(n);
+			else
+				top += weight(n);
+			nbusy += n->type == RATE_LEAF;
+		}
+	h = 0;
+	pos = NULL;
+	while ((n = rate_next(ad, &h, &pos))) {
+		double share = 1.0;
+		int64_t q;
 
-		ep->rate.run.deficit += q;
-		if (ep->rate.run.deficit > q)
-			ep->rate.run.deficit = q; /* an idle leaf banks one round */
+		if (n->type != RATE_LEAF || n->run.busy_pass != pass)
+			continue;
+		for (const struct rate_node *m = n; m; m = m->a.parent)
+			share *= (double)weight(m) / (double)(m->a.parent ? m->a.parent->run.wsum : top);
+		q = (int64_t)((double)(SCHED_QUANTUM * (int64_t)nbusy) * share);
+		if (q < SCHED_QUANTUM_MIN)
+			q = SCHED_QUANTUM_MIN;
+		n->run.deficit += q;
+		if (n->run.deficit > q)
+			n->run.deficit = q; /* an idle leaf banks one round */
+	}
+}
+
+/* Marks LEAF and the groups above it backlogged in this pass. */
+static void mark_busy(struct rate_node *leaf, uint64_t pass)
+{
+	for (struct rate_node *n = leaf; n && n->run.busy_pass != pass; n = n->a.parent)
+		n->run.busy_pass = pass;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The pass. */
+
+/* What a step moved: on the fabric what went out (or was asked for), on
+ * loopback the messages completed. */
+static uint64_t qp_moved(const struct qp *qp)
+{
+	uint64_t b = 0;
+
+	if (qp->x.xq)
+		return qp->x.wire_bytes;
+	for (int op = 0; op < CIOV_WR_MAX; op++)
+		b += qp->x.cnt.bytes_out[op];
+	return b;
+}
+
+static bool qp_has_work(struct qp *qp)
+{
+	return qp->x.req.state != REQ_IDLE || ring_pending(&qp->sq);
+}
+
+static void count(const struct place *pl, uint64_t bytes)
+{
+	if (!pl->port || !bytes)
+		return;
+	pl->port->vl.sl_bytes[pl->sl] += bytes;
+	pl->port->vl.vl_bytes[pl->vl] += bytes;
+}
+
+bool sched_step_counted(struct qp *qp, uint64_t now)
+{
+	struct place pl;
+	uint64_t before;
+	bool work;
+
+	if (!qp->obj.ep->ad->nports)
+		return req_step(qp, now);
+	before = qp_moved(qp);
+	work = req_step(qp, now);
+	place_of(qp, &pl);
+	count(&pl, qp_moved(qp) - before);
+	return work;
+}
+
+/* Whether QP may take a turn in PHASE (0: guarantees, 1: weights). */
+static bool may_step(struct pass *ps, struct qp *qp, const struct place *pl, int phase)
+{
+	struct rate_node *leaf = &qp->obj.ep->rate;
+
+	if (!under_caps(leaf)) {
+		ps->held = true;
+		/* Count each held leaf once per pass, for the time since the
+		 * previous pass. */
+		if (leaf->run.held_pass != ps->e->passes) {
+			leaf->run.held_pass = ps->e->passes;
+			leaf->run.throttled_ns += ps->dt;
+		}
+		return false;
+	}
+	if (phase == 1 && leaf_prio(leaf) < ps->top[pl->cls])
+		return false; /* a higher priority is backlogged */
+	if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0) : leaf->run.deficit <= 0) {
+		ps->waiting[pl->cls] |= phase == 1;
+		return false;
+	}
+	if (pl->arb) {
+		/* A VL with deficit left when the pass began serves each of its
+		 * QPs once in the pass (so that list order favours none). */
+		if (!(pl->port->vl.open & (1u << pl->vl)))
+			return false; /* its VL spent its round (vl_replenish) */
+		if (pl->cls == SCHED_HIGH && ps->low_ready && high_limited(pl->port))
+			return false;
+	}
+	return true;
+}
+
+/* The bytes a step of a QP on VL of port Q moves on loopback: what the
+ * VL's weights give it per round (IBA 7.6.9: the arbiter moves on after
+ * weight x 64 bytes), within [VLARB_CHUNK_MIN, ENGINE_CHUNK]. That is the
+ * longest a high-priority request waits for a low-priority turn. */
+static uint32_t vl_chunk(const struct port_qos *q, unsigned vl)
+{
+	int64_t c = vlarb_quantum(q, vl);
+
+	return c < VLARB_CHUNK_MIN ? VLARB_CHUNK_MIN : c > ENGINE_CHUNK ? ENGINE_CHUNK : (uint32_t)c;
+}
+
+static void step(struct pass *ps, struct qp *qp, const struct place *pl, int phase)
+{
+	uint64_t before = qp_moved(qp), b;
+	bool w;
+
+	if (pl->arb)
+		ps->e->chunk = vl_chunk(&pl->port->vl.cfg, pl->vl);
+	w = req_step(qp, ps->now);
+	ps->e->chunk = ENGINE_CHUNK;
+
+	ps->work |= w;
+	b = qp_moved(qp) - before;
+	charge(&qp->obj.ep->rate, b, phase);
+	count(pl, b);
+	ps->moved[pl->cls] |= w && phase == 1;
+	if (pl->arb) {
+		pl->port->vl.deficit[pl->vl] -= (int64_t)b;
+		if (pl->cls == SCHED_HIGH)
+			pl->port->vl.high_run += b;
+		else
+			pl->port->vl.high_run = 0;
+	}
+}
+
+static void serve(struct pass *ps, enum sched_class cls, int phase);
+
+/* Between two low-priority turns: the high-priority VLs first. */
+static void serve_high(struct pass *ps)
+{
+	if (!ps->nhi && !ps->hi_all)
+		return;
+	ps->in_high = true;
+	if (ps->hi_all) {
+		serve(ps, SCHED_HIGH, 0);
+		serve(ps, SCHED_HIGH, 1);
+	} else {
+		for (int phase = 0; phase < 2; phase++)
+			for (unsigned i = 0; i < ps->nhi; i++) {
+				struct place pl;
+
+				if (!qp_has_work(ps->hi[i]))
+					continue;
+				place_of(ps->hi[i], &pl);
+				if (pl.cls == SCHED_HIGH && may_step(ps, ps->hi[i], &pl, phase))
+					step(ps, ps->hi[i], &pl, phase);
+			}
+	}
+	ps->in_high = false;
+}
+
+static void serve(struct pass *ps, enum sched_class cls, int phase)
+{
+	for (struct qp_exec *x = ps->e->qps.next; x != &ps->e->qps; x = x->next) {
+		struct qp *qp = qp_of_exec(x);
+		struct place pl;
+
+		if (!qp_has_work(qp))
+			continue;
+		place_of(qp, &pl);
+		if (pl.cls != cls || !may_step(ps, qp, &pl, phase))
+			continue;
+		step(ps, qp, &pl, phase);
+		if (cls == SCHED_LOW && !ps->in_high)
+			serve_high(ps);
+	}
+}
+
+/* The pass's look before it serves: who has work, at which priority. */
+static void survey(struct pass *ps)
+{
+	struct adapter *ad = ps->e->ad;
+
+	for (unsigned i = 0; i < ad->nports; i++) {
+		struct port_vl *v = &ad->ports[i]->vl;
+
+		v->busy = v->open = 0;
+		for (unsigned vl = 0; vl < VLARB_VLS; vl++)
+			if (v->deficit[vl] > 0)
+				v->open |= 1u << vl;
+	}
+	for (struct qp_exec *x = ps->e->qps.next; x != &ps->e->qps; x = x->next) {
+		struct qp *qp = qp_of_exec(x);
+		struct rate_node *leaf = &qp->obj.ep->rate;
+		struct place pl;
+
+		place_of(qp, &pl);
+		if (pl.cls == SCHED_HIGH) {
+			if (ps->nhi < SCHED_HI_MAX)
+				ps->hi[ps->nhi++] = qp;
+			else
+				ps->hi_all = true;
+		}
+		if (!qp_has_work(qp) || !under_caps(leaf))
+			continue;
+		mark_busy(leaf, ps->e->passes);
+		if (pl.port)
+			pl.port->vl.busy |= 1u << pl.vl;
+		if (leaf_prio(leaf) > ps->top[pl.cls])
+			ps->top[pl.cls] = leaf_prio(leaf);
+		ps->low_ready |= pl.arb && pl.cls == SCHED_LOW;
 	}
 }
 
 bool sched_pass(struct engine *e, uint64_t now, bool *held)
 {
-	bool work = false, waiting = false;
-	uint64_t dt = e->sched_last_ns ? now - e->sched_last_ns : 0;
-	unsigned top = 0;
+	struct pass ps = {.e = e, .now = now, .dt = e->sched_last_ns ? now - e->sched_last_ns : 0};
+	bool refilled = false;
 
-	*held = false;
 	refill_all(e->ad, now);
 	e->passes++;
 	e->sched_last_ns = now;
-	/* The highest priority with work it may do now. */
-	for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
-		struct rate_node *leaf = &qp_of_exec(x)->obj.ep->rate;
-
-		if (qp_has_work(qp_of_exec(x)) && under_caps(leaf) && leaf_prio(leaf) > top)
-			top = leaf_prio(leaf);
-	}
-	for (int phase = 0; phase < 2; phase++) {
-		for (struct qp_exec *x = e->qps.next; x != &e->qps; x = x->next) {
-			struct qp *qp = qp_of_exec(x);
-			struct rate_node *leaf = &qp->obj.ep->rate;
-			uint64_t before;
-
-			if (!qp_has_work(qp))
-				continue;
-			if (!under_caps(leaf)) {
-				*held = true;
-				/* Count each held leaf once per pass, for the
-				 * time since the previous pass. */
-				if (leaf->run.held_pass != e->passes) {
-					leaf->run.held_pass = e->passes;
-					leaf->run.throttled_ns += dt;
-				}
-				continue;
-			}
-			if (phase == 1 && leaf_prio(leaf) < top)
-				continue; /* a higher priority is backlogged */
-			if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0)
-				       : leaf->run.deficit <= 0) {
-				waiting |= phase == 1;
-				continue;
-			}
-			before = qp_bytes(qp);
-			work |= req_step(qp, now);
-			charge(leaf, qp_bytes(qp) - before, phase);
+	survey(&ps);
+	/* VL arbitration first (the high class, then the low one with the
+	 * high class looked at between its turns), the rate hierarchy within. */
+	for (int cls = SCHED_HIGH; cls < SCHED_CLASSES; cls++)
+		for (int phase = 0; phase < 2; phase++)
+			serve(&ps, (enum sched_class)cls, phase);
+	for (unsigned i = 0; i < e->ad->nports; i++)
+		refilled |= vl_replenish(e->ad->ports[i]);
+	for (int cls = SCHED_HIGH; cls < SCHED_CLASSES; cls++)
+		if (ps.waiting[cls] && !ps.moved[cls]) {
+			replenish(e->ad, e->passes);
+			refilled = true;
+			break;
 		}
-	}
-	if (!work && waiting) {
-		replenish(e->ad);
-		work = true; /* the next pass serves the new round */
-	}
-	return work;
+	*held = ps.held;
+	/* A new round: the next pass serves it. */
+	return ps.work || refilled;
 }

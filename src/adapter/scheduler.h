@@ -1,19 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The rate scheduler (DESIGN.md "QoS"): which QP's next chunk the engine
- * moves, under the devlink-rate style settings of rate.h.
+ * The scheduler (DESIGN.md "QoS"): which QP's next chunk the engine moves.
+ * Three levels, in this order:
  *
- * Two phases per engine pass: first the endpoints still under their
- * guarantee (tx_share), then the others by deficit round robin weighted by
- * tx_weight. Caps (tx_max, on a leaf and on every group above it) are
- * token buckets: a node whose bucket is empty moves nothing until it
- * refills. Bytes are charged to the requester's endpoint whatever the
- * direction (RDMA READ responses and atomic results included: the
- * requester pulls them), on loopback where the engine's copy bandwidth is
- * the shared resource.
+ * 1. VL arbitration per port (vlarb.h, IBA 7.6.9): a QP's SL maps to a VL;
+ *    VLs of the high-priority table go first, and between any two turns
+ *    of a low-priority QP the arbiter looks at the high-priority VLs
+ *    again, so a high-priority request waits for one turn at most. After
+ *    high_limit x 4 KiB of high-priority bytes while low-priority work
+ *    waits, one low-priority turn goes. Within a table, VLs share by
+ *    deficit round robin on their weights (64-byte units).
+ * 2. The rate hierarchy (rate.h, devlink rate): guarantees (tx_share)
+ *    first, then the rest by deficit round robin on hierarchical weights
+ *    (a node's tx_weight shares among its backlogged siblings, what a group
+ *    gets is shared among its children), among the highest tx_priority
+ *    backlogged; caps (tx_max, on a leaf and every group above it) are
+ *    token buckets.
+ * 3. Round robin among an endpoint's QPs (the engine's list order).
  *
- * Not yet: tx_priority and VL arbitration; group weights (weights compare
- * leaves across the whole adapter).
+ * Charging. On loopback the engine's copy bandwidth is the shared
+ * resource: a message's bytes are charged to the requester when it
+ * completes, whatever the direction (an RDMA READ's data and an atomic's
+ * 8 bytes included: the requester pulls them). On the fabric the port is:
+ * the requester is charged as its packets go out, a READ for the length
+ * its responses will bring, an atomic 8 bytes. Responses themselves (READ
+ * responses, ACKs, atomic acknowledgements) are sent by the responder's
+ * receive work ahead of arbitration: they were charged to the requester.
+ *
+ * Bytes per SL and per VL are counted on the QP's port (xport_qp_port()):
+ * its fabric port, or the first port for a QP on loopback.
  */
 #ifndef CIOV_SCHED_H
 #define CIOV_SCHED_H
@@ -23,11 +38,15 @@
 
 struct adapter;
 struct engine;
+struct qp;
 
 /* One engine pass under the scheduler; whether anything moved. Sets
  * *held when work waits only for a cap to refill. */
 bool sched_pass(struct engine *e, uint64_t now, bool *held);
-/* Whether any rate setting exists (else the engine's plain pass runs). */
+/* Whether any rate setting or non-default port QoS exists (else the
+ * engine's plain pass runs). */
 bool sched_active(struct adapter *ad);
+/* The plain pass's step: req_step, with the bytes counted per SL and VL. */
+bool sched_step_counted(struct qp *qp, uint64_t now);
 
 #endif

@@ -2,15 +2,20 @@
 /*
  * Fabric ports in state.json (root member "ports", saved with the
  * endpoints) and the ports that are configured but not open (port_cfg.h).
+ * A port whose QoS is not the default has a member "qos" holding the text
+ * forms `ciovctl port set` takes ({"sl2vl": "0:0,...", "vlarb_high":
+ * "none", "vlarb_low": "0:255", "high_limit": 4}), parsed back by the
+ * admin socket's parser (vlarb_cfg.c).
  *
  * Security model: as state.c: the file is ciovd's own but parsed
  * defensively; an entry of the wrong type, out of range, with a bad name
  * or address, a duplicate name, or more than PORT_MAX entries stops ciovd
  * rather than being half-applied. A file without "ports" (an older
- * ciovd's) restores with no port. A well-formed port that cannot be opened
- * (its address is not on any interface yet, its UDP port is taken) does
- * not stop ciovd: it is logged, kept in the configuration as DOWN, and
- * retried (port_cfg.h).
+ * ciovd's) restores with no port, a port without "qos" (idem) with the
+ * default QoS; a "qos" that port set would refuse stops ciovd too. A
+ * well-formed port that cannot be opened (its address is not on any
+ * interface yet, its UDP port is taken) does not stop ciovd: it is logged,
+ * kept in the configuration as DOWN with its QoS, and retried (port_cfg.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include "adapter/adapter.h"
 #include "adapter/log.h"
 #include "adapter/port_cfg.h"
+#include "adapter/scheduler.h"
 #include "adapter/state.h"
 
 /* ciovd has one adapter: its DOWN ports and their retry timer. */
@@ -51,6 +57,7 @@ int port_cfg_parse(const char *name, const char *addr, uint64_t udp, uint64_t mt
 	uint8_t ip[16];
 
 	memset(cfg, 0, sizeof(*cfg));
+	port_qos_default(&cfg->qos);
 	if (len == 0 || len >= PORT_NAME_MAX || name[0] == '-' || name[0] == '.')
 		goto bad_name;
 	for (size_t i = 0; i < len; i++)
@@ -116,6 +123,15 @@ void port_cfg_of(const struct port *p, struct port_cfg *cfg)
 		snprintf(cfg->addr, sizeof(cfg->addr), "?");
 	cfg->udp = p->udp_port;
 	cfg->mtu = p->mtu_cfg;
+	cfg->qos = p->vl.cfg;
+}
+
+void port_set_qos(struct port *p, const struct port_qos *q)
+{
+	p->vl.cfg = *q;
+	/* The arbiter starts a fresh round; the byte counters stay. */
+	memset(p->vl.deficit, 0, sizeof(p->vl.deficit));
+	p->vl.high_run = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -154,6 +170,17 @@ static void timer_close(void)
 	down.timer.fn = NULL;
 }
 
+int port_down_set_qos(const char *name, const struct port_qos *q)
+{
+	for (unsigned i = 0; i < down.n; i++) {
+		if (strcmp(down.list[i].cfg.name, name) == 0) {
+			down.list[i].cfg.qos = *q;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void port_down_del(struct adapter *ad, const char *name)
 {
 	for (unsigned i = 0; i < down.n; i++) {
@@ -175,8 +202,10 @@ static bool down_try(struct adapter *ad, struct port_down *d, bool quiet)
 	int err;
 
 	err = port_add(ad, d->cfg.name, d->cfg.addr, d->cfg.udp, d->cfg.mtu, &p, &msg);
-	if (!err)
-		return true; /* port_add logged it */
+	if (!err) { /* port_add logged it */
+		port_set_qos(p, &d->cfg.qos);
+		return true;
+	}
 	/* Log a reason once, not at every retry. */
 	if (!quiet || err != d->err)
 		log_warn("port %s: cannot open on %s: %s; kept DOWN, retried every %d ms",
@@ -189,15 +218,20 @@ static bool down_try(struct adapter *ad, struct port_down *d, bool quiet)
 static void timer_fired(struct loop_src *src, uint32_t events)
 {
 	uint64_t ticks;
+	bool opened = false;
 
 	if (read(src->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		log_debug("port retry timer: %s", strerror(errno));
 	for (unsigned i = 0; i < down.n;) {
-		if (down_try(down.ad, &down.list[i], true))
+		if (down_try(down.ad, &down.list[i], true)) {
 			down_remove(i);
-		else
+			opened = true;
+		} else {
 			i++;
+		}
 	}
+	if (opened) /* its QoS may need the scheduler */
+		down.ad->engine.rates = sched_active(down.ad);
 	if (down.n == 0)
 		timer_close();
 	(void)events;
@@ -251,6 +285,19 @@ static struct json_object *cfg_json(const struct port_cfg *c)
 	json_object_object_add(o, "addr", json_object_new_string(c->addr));
 	json_object_object_add(o, "udp", json_object_new_int(c->udp));
 	json_object_object_add(o, "mtu", json_object_new_int64(c->mtu));
+	if (!port_qos_is_default(&c->qos)) {
+		struct json_object *q = json_object_new_object();
+		char buf[256];
+
+		port_qos_sl2vl_str(&c->qos, buf, sizeof(buf));
+		json_object_object_add(q, "sl2vl", json_object_new_string(buf));
+		vlarb_table_str(&c->qos.high, buf, sizeof(buf));
+		json_object_object_add(q, "vlarb_high", json_object_new_string(buf));
+		vlarb_table_str(&c->qos.low, buf, sizeof(buf));
+		json_object_object_add(q, "vlarb_low", json_object_new_string(buf));
+		json_object_object_add(q, "high_limit", json_object_new_int(c->qos.high_limit));
+		json_object_object_add(o, "qos", q);
+	}
 	return o;
 }
 
@@ -293,6 +340,57 @@ static int get_num(struct json_object *o, const char *key, uint64_t dflt, uint64
 	return 0;
 }
 
+/*
+ * Member "qos" of port entry O, if any, onto Q (the default): every member
+ * through port_qos_apply, then port_qos_check, as port.set does.
+ */
+static int get_qos(struct json_object *o, struct port_qos *q, char *why, size_t wlen)
+{
+	static const char *const keys[] = {"sl2vl", "vlarb_high", "vlarb_low", "high_limit"};
+	struct json_object *qo;
+	int err;
+
+	if (!json_object_object_get_ex(o, "qos", &qo))
+		return 0;
+	if (!json_object_is_type(qo, json_type_object)) {
+		snprintf(why, wlen, "qos is not an object");
+		return -EINVAL;
+	}
+	json_object_object_foreach(qo, key, val)
+	{
+		char num[24];
+		const char *text;
+		bool known = false;
+
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			known = known || !strcmp(key, keys[k]);
+		if (!known) {
+			snprintf(why, wlen, "qos: unknown member '%.32s'", key);
+			return -EINVAL;
+		}
+		if (!strcmp(key, "high_limit") && json_object_is_type(val, json_type_int)) {
+			int64_t v = json_object_get_int64(val);
+
+			if (v < 0 || v > VLARB_LIMIT_NONE) {
+				snprintf(why, wlen, "qos: high_limit %lld is out of range 0-%d",
+					 (long long)v, VLARB_LIMIT_NONE);
+				return -EINVAL;
+			}
+			snprintf(num, sizeof(num), "%lld", (long long)v);
+			text = num;
+		} else if (json_object_is_type(val, json_type_string)) {
+			text = json_object_get_string(val);
+		} else {
+			snprintf(why, wlen, "qos: %s is not a string", key);
+			return -EINVAL;
+		}
+		err = port_qos_apply(q, key, text, why, wlen);
+		if (err)
+			return err;
+	}
+	return port_qos_check(q, why, wlen);
+}
+
 int state_port_load(struct adapter *ad, struct json_object *root)
 {
 	struct port_cfg cfgs[PORT_MAX];
@@ -330,6 +428,11 @@ int state_port_load(struct adapter *ad, struct json_object *root)
 		err = port_cfg_parse(name, addr, udp, mtu, &cfgs[i], why, sizeof(why));
 		if (err) {
 			log_err("state: port #%zu: %s", i, why);
+			return err;
+		}
+		err = get_qos(o, &cfgs[i].qos, why, sizeof(why));
+		if (err) {
+			log_err("state: port %s: %s", cfgs[i].name, why);
 			return err;
 		}
 		for (size_t j = 0; j < i; j++) {

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ciovctl port: the adapter's fabric ports (port.* of
- * doc/admin-protocol.md, doc/fabric.md): add, del, show, and capture to a
- * pcap file.
+ * doc/admin-protocol.md, doc/fabric.md): add, del, show, set (SL->VL and
+ * VL arbitration, doc/qos.md), and capture to a pcap file.
  *
  * Values are checked for form here (a number is a number) and for range
- * by ciovd, which has the rules.
+ * by ciovd, which has the rules. The values of set go to ciovd as text:
+ * its one parser (vlarb_cfg.c) checks them, as it checks the state file.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -105,6 +106,78 @@ static void print_header(struct json_object *p)
 	putchar('\n');
 }
 
+/* "SL:VL,..." of the qos member's sl2vl array. */
+static void print_sl2vl(struct json_object *a)
+{
+	if (!json_object_is_type(a, json_type_array))
+		return;
+	printf("    sl2vl ");
+	for (size_t i = 0; i < json_object_array_length(a); i++)
+		printf("%s%zu:%lld", i ? "," : "", i,
+		       (long long)json_object_get_int64(json_object_array_get_idx(a, i)));
+	putchar('\n');
+}
+
+/* KEY "VL:W,..." (or "none") of a qos member's table, as one item. */
+static void line_table(struct ctl_line *l, struct json_object *qos, const char *key)
+{
+	struct json_object *t = json_member(qos, key);
+	char buf[256];
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; json_object_is_type(t, json_type_array) &&
+			   i < json_object_array_length(t) && o < sizeof(buf); i++) {
+		struct json_object *e = json_object_array_get_idx(t, i);
+
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%lld:%lld", i ? "," : "",
+				      (long long)json_int(e, "vl", 0), (long long)json_int(e, "weight", 0));
+	}
+	line_item(l, "%s %s", key, buf[0] ? buf : "none");
+}
+
+/* LABEL then "INDEX:BYTES" for the nonzero counters of array KEY; no line
+ * when all are zero. */
+static void print_nonzero(struct json_object *p, const char *key)
+{
+	struct json_object *a = json_member(p, key);
+	struct ctl_line l;
+	bool started = false;
+
+	for (size_t i = 0; json_object_is_type(a, json_type_array) &&
+			   i < json_object_array_length(a); i++) {
+		uint64_t v = json_object_get_uint64(json_object_array_get_idx(a, i));
+		char buf[32];
+
+		if (!v)
+			continue;
+		if (!started)
+			line_start(&l, stdout, 4, key);
+		started = true;
+		format_size(buf, sizeof(buf), v);
+		line_item(&l, "%zu:%s", i, buf);
+	}
+	if (started)
+		line_end(&l);
+}
+
+static void print_qos(struct json_object *p)
+{
+	struct json_object *qos = json_member(p, "qos");
+	struct ctl_line l;
+
+	if (!json_object_is_type(qos, json_type_object))
+		return;
+	print_sl2vl(json_member(qos, "sl2vl"));
+	line_start(&l, stdout, 4, "vlarb");
+	line_table(&l, qos, "vlarb_high");
+	line_table(&l, qos, "vlarb_low");
+	line_item(&l, "high_limit %lld", (long long)json_int(qos, "high_limit", 0));
+	line_end(&l);
+	print_nonzero(p, "sl_bytes");
+	print_nonzero(p, "vl_bytes");
+}
+
 static void print_port(struct json_object *p)
 {
 	struct json_object *gids = json_member(p, "gids");
@@ -130,11 +203,45 @@ static void print_port(struct json_object *p)
 		line_scalars(&l, counters);
 		line_end(&l);
 	}
+	print_qos(p);
 }
 
 static int port_show(struct ctl *c, int argc, char **argv)
 {
 	return admin_show_list(c, argc, argv, "port.show", "ports", print_port);
+}
+
+/* The arguments after NAME of set: KEY VALUE pairs of the QoS keys, each
+ * at most once, at least one. */
+static int parse_set(struct ctl *c, struct json_object *req, int argc, char **argv)
+{
+	static const char *const keys[] = {"sl2vl", "vlarb_high", "vlarb_low", "high_limit"};
+
+	if (argc < 1)
+		return ctl_usage_error(c, "nothing to set: give sl2vl, vlarb_high, vlarb_low or high_limit");
+	for (int i = 0; i < argc; i++) {
+		const char *k = argv[i];
+		bool known = false;
+
+		for (size_t j = 0; j < sizeof(keys) / sizeof(keys[0]); j++)
+			known = known || !strcmp(k, keys[j]);
+		if (!known)
+			return ctl_usage_error(c, "unknown argument '%s' (sl2vl, vlarb_high, vlarb_low, high_limit)", k);
+		if (i + 1 >= argc)
+			return ctl_usage_error(c, "%s needs a value", k);
+		if (json_object_object_get_ex(req, k, NULL))
+			return ctl_usage_error(c, "%s is given twice", k);
+		i++;
+		json_object_object_add(req, k, json_object_new_string(argv[i]));
+	}
+	return CTL_OK;
+}
+
+static int port_set(struct ctl *c, int argc, char **argv)
+{
+	if (argc < 1)
+		return ctl_usage_error(c, "which port? NAME is missing");
+	return admin_send_attrs(c, "port.set", argv[0], argc - 1, argv + 1, parse_set, "port");
 }
 
 /* SEC: seconds, decimals allowed ("1", "0.5"); ciovd checks the range. */
@@ -250,9 +357,15 @@ static void port_notes(FILE *f)
 	fputs("IP    := an address of an interface in ciovd's network namespace (10.0.0.1, fd00::1)\n"
 	      "PORT  := the UDP port to speak RoCEv2 on, 1..65535 (default 4791)\n"
 	      "N     := mtu: 256, 512, 1024, 2048 or 4096 (default: the largest the link carries);\n"
-	      "         count: packets, then stop\n"
+	      "         count: packets, then stop; high_limit: 4 KiB units of high priority\n"
+	      "         before one low-priority turn, 0..255, 255 = no limit (default 4)\n"
 	      "SEC   := seconds, then stop (decimals allowed). Without count or duration a\n"
-	      "         capture runs until interrupted (Ctrl-C).\n",
+	      "         capture runs until interrupted (Ctrl-C).\n"
+	      "SL:VL := service level 0..15 : data VL 0..7; the SLs listed change (default:\n"
+	      "         every SL on VL 0)\n"
+	      "VL:W  := VL 0..7 : weight 0..255 in 64-byte units, at most 32 entries; \"none\" empties\n"
+	      "         the table (default: vlarb_high none, vlarb_low 0:255). Every VL sl2vl\n"
+	      "         uses needs a nonzero weight in a table.\n",
 	      f);
 }
 
@@ -260,6 +373,8 @@ static const struct ctl_cmd port_cmds[] = {
 	{"add", NULL, port_add, "NAME addr IP [udp PORT] [mtu N]"},
 	{"del", "delete", port_del, "NAME"},
 	{"show", "list", port_show, "[NAME]"},
+	{"set", NULL, port_set,
+	 "NAME [sl2vl SL:VL,...] [vlarb_high VL:W,...|none] [vlarb_low VL:W,...|none] [high_limit N]"},
 	{"capture", NULL, port_capture, "NAME FILE [count N] [duration SEC]"},
 	{NULL, NULL, NULL, NULL},
 };

@@ -3,8 +3,12 @@
 # IPv4 and IPv6 addresses of a veth, show (text and -j: GID, MTU, state),
 # refusals that change nothing, a restart that brings the ports back (and a
 # port whose address is gone comes back DOWN, then ACTIVE once the address
-# is there again), captures (count, duration, a client that hangs up, a
-# port deleted mid-capture, requests queued behind a capture), del.
+# is there again), service levels and VL arbitration (port set: each key,
+# show in text and -j, bytes per SL and VL, hostile values refused whole,
+# persistence across a restart, a DOWN port keeping and taking its
+# settings, a bad state file refused), captures (count, duration, a client
+# that hangs up, a port deleted mid-capture, requests queued behind a
+# capture), del.
 # Usage: ciovctl_port.sh BUILD_DIR. Exit 0 pass, 1 fail, 77 skip.
 set -u
 . "$(dirname "$0")/ciovctl_lib.sh"
@@ -192,10 +196,25 @@ restart_brings_the_ports_back() {
 		"[[\"p4\",\"ACTIVE\",\"$IP4\",0],[\"p6\",\"ACTIVE\",\"$IP6\",4096]]"
 }
 
-port_without_its_address_comes_back_down_then_active() {
+# The IPv6 address back on the interface; waits (5 s at most) for ciovd
+# to open p6 again, leaving its `port show p6 -j` in $T/out.
+ip6_back_p6_active() {
+	ip -n "$NS" addr add "$IP6/64" dev "$VA" nodad
+	for _ in $(seq 50); do
+		run 0 port show p6 -j && [ "$(jq -r '.[0].state' "$T/out")" = ACTIVE ] && break
+		sleep 0.1
+	done
+}
+
+# ciovd again, after the IPv6 address left the interface.
+restart_without_ip6() {
 	stop_ciovd
 	ip -n "$NS" addr del "$IP6/64" dev "$VA"
 	start_ciovd
+}
+
+port_without_its_address_comes_back_down_then_active() {
+	restart_without_ip6
 	run 0 port show p6 -j || return
 	json_is '.[0] | [.state, .addr, .mtu_cfg, .gids]' "[\"DOWN\",\"$IP6\",4096,[]]"
 	json_is '.[0].error | length > 0' 'true'
@@ -203,12 +222,192 @@ port_without_its_address_comes_back_down_then_active() {
 	run 1 port add p6 addr "$IP6" && err_has 'DOWN'
 	run 1 port capture p6 "$T/x.pcap" count 1 && err_has 'DOWN'
 	grep -q '"p6"' "$STATE/state.json" || fail "the DOWN port left the state file"
-	ip -n "$NS" addr add "$IP6/64" dev "$VA" nodad
-	for _ in $(seq 50); do
-		run 0 port show p6 -j && [ "$(jq -r '.[0].state' "$T/out")" = ACTIVE ] && break
-		sleep 0.1
-	done
+	ip6_back_p6_active
 	json_is '.[0] | [.state, .mtu]' '["ACTIVE",1024]'
+}
+
+# ---- Service levels and VL arbitration (port set, doc/qos.md) ----
+
+ZERO16='[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]'
+DEFAULT_QOS='{"sl2vl":'$ZERO16',"vlarb_high":[],"vlarb_low":[{"vl":0,"weight":255}],"high_limit":4}'
+
+qos_default_shows_in_text_and_json() {
+	run 0 port show p4 -j || return
+	json_is '.[0].qos' "$DEFAULT_QOS"
+	json_is '.[0] | [(.sl_bytes | length), (.vl_bytes | length)]' '[16,8]'
+	json_is '[.[0].sl_bytes[], .[0].vl_bytes[]] | all(type == "number")' 'true'
+	run 0 port show p4 || return
+	out_has '^    sl2vl 0:0,1:0,2:0,3:0,4:0,5:0,6:0,7:0,8:0,9:0,10:0,11:0,12:0,13:0,14:0,15:0$'
+	out_has '^    vlarb  vlarb_high none  vlarb_low 0:255  high_limit 4$'
+	out_lacks '_bytes'	# no traffic yet: no counter lines
+}
+
+# Bytes per SL and VL: a loopback flow on SL 3 counts on the first port
+# (p4), on VL 0 while the tables are the default (the engine's plain pass
+# counts too); the text form lists the nonzero counters only, and port set
+# leaves them.
+counters_per_sl_and_vl_show_when_nonzero() {
+	local perf=$B/src/tools/perf/ciov-perf port=$((20000 + ID % 20000)) srv
+	[ -x "$perf" ] || { echo "    (no ciov-perf: counters not checked)"; return; }
+	run 0 endpoint add qs && run 0 endpoint add qc || return
+	CIOV_RUNTIME_DIR=$RUNDIR CIOV_ENDPOINT=qs "$perf" write bw --size 65536 --iters 200 \
+		--sl 3 --port "$port" >"$T/perf-s.out" 2>&1 &
+	srv=$!
+	sleep 0.3
+	CIOV_RUNTIME_DIR=$RUNDIR CIOV_ENDPOINT=qc timeout 60 "$perf" write bw --size 65536 \
+		--iters 200 --sl 3 --port "$port" 127.0.0.1 >"$T/perf-c.out" 2>&1 ||
+		fail "ciov-perf: $(tail -n 3 "$T/perf-c.out")"
+	wait "$srv"
+	run 0 port show p4 -j || return
+	json_is '.[0] | [.sl_bytes[3] >= 200 * 65536, .vl_bytes[0] >= 200 * 65536]' '[true,true]'
+	json_is '.[0] | [.sl_bytes[0,1,2,4,5,6,7,8,9,10,11,12,13,14,15], .vl_bytes[1,2,3,4,5,6,7]] | add' '0'
+	jq -c '.[0] | [.sl_bytes, .vl_bytes]' "$T/out" >"$T/bytes.before"
+	run 0 port show p4 || return
+	out_has '^    sl_bytes  3:[0-9.]+[KMG]?$'
+	out_has '^    vl_bytes  0:[0-9.]+[KMG]?$'
+	run 0 port set p4 high_limit 5 && run 0 port set p4 high_limit 4 || return
+	run 0 port show p4 -j && jq -c '.[0] | [.sl_bytes, .vl_bytes]' "$T/out" >"$T/bytes.after"
+	cmp -s "$T/bytes.before" "$T/bytes.after" || fail "port set changed the byte counters"
+	run 0 endpoint del qs && run 0 endpoint del qc
+}
+
+port_set_each_key_shows_in_text_and_json() {
+	run 0 port set p4 vlarb_low 0:255,2:32 || return
+	run 0 port set p4 sl2vl 1:2,3:2 || return
+	run 0 port set p4 vlarb_high 1:255 || return
+	run 0 port set p4 sl2vl 5:1 || return
+	run 0 port set p4 high_limit 255 -j || return
+	json_is '[.name, .qos.high_limit]' '["p4",255]'
+	run 0 port show p4 -j || return
+	json_is '.[0].qos' '{"sl2vl":[0,2,0,2,0,1,0,0,0,0,0,0,0,0,0,0],"vlarb_high":[{"vl":1,"weight":255}],"vlarb_low":[{"vl":0,"weight":255},{"vl":2,"weight":32}],"high_limit":255}'
+	run 0 port show p4 || return
+	out_has '^    sl2vl 0:0,1:2,2:0,3:2,4:0,5:1,6:0,7:0,8:0,9:0,10:0,11:0,12:0,13:0,14:0,15:0$'
+	out_has '^    vlarb  vlarb_high 1:255  vlarb_low 0:255,2:32  high_limit 255$'
+	jq -c '.ports[0].qos' "$STATE/state.json" >"$T/out"
+	json_is '.' '{"sl2vl":"0:0,1:2,2:0,3:2,4:0,5:1,6:0,7:0,8:0,9:0,10:0,11:0,12:0,13:0,14:0,15:0","vlarb_high":"1:255","vlarb_low":"0:255,2:32","high_limit":255}'
+	# every key in one command; high_limit 0
+	run 0 port set p6 sl2vl 0:3,15:7 vlarb_high 3:10,3:5 vlarb_low 0:1,7:200,0:0 high_limit 0 || return
+	run 0 port show p6 -j || return
+	json_is '.[0].qos' '{"sl2vl":[3,0,0,0,0,0,0,0,0,0,0,0,0,0,0,7],"vlarb_high":[{"vl":3,"weight":10},{"vl":3,"weight":5}],"vlarb_low":[{"vl":0,"weight":1},{"vl":7,"weight":200},{"vl":0,"weight":0}],"high_limit":0}'
+	# the default again drops "qos" from the state file
+	run 0 port set p6 sl2vl 0:0,15:0 vlarb_high none vlarb_low 0:255 high_limit 4 || return
+	run 0 port show p6 -j && json_is '.[0].qos' "$DEFAULT_QOS"
+	jq -c '.ports[1] | has("qos")' "$STATE/state.json" >"$T/out"
+	json_is '.' 'false'
+	run 0 port set p6 vlarb_low 0:255,4:8 sl2vl 2:4 || return
+}
+
+port_set_bad_inputs_are_refused_whole() {
+	local before qos33 i
+	before=$(cat "$STATE/state.json")
+	run 0 port show -j && jq -c 'map(.qos)' "$T/out" >"$T/qos.before"
+	# valid sl2vl, invalid vlarb_low: sl2vl is not applied either
+	run 1 port set p4 sl2vl 4:2 vlarb_low 0:255,9:1 && err_has "vlarb_low: VL 9 is out of range 0-7; nothing was changed"
+	run 1 port set p4 sl2vl 4:2 high_limit 300 && err_has 'high_limit: value 300 is out of range 0-255'
+	# an SL on a VL that no table serves
+	run 1 port set p4 sl2vl 7:6 && err_has 'SL 7 maps to VL 6, which neither vlarb_high nor vlarb_low'
+	run 1 port set p4 vlarb_high 1:255,6:0 sl2vl 7:6 && err_has 'SL 7 maps to VL 6'
+	run 1 port set p4 vlarb_high 6:1 && err_has 'SL 5 maps to VL 1'
+	run 1 port set p4 vlarb_low none && err_has 'map to VL 0'
+	run 1 port set p4 vlarb_low 0:255 && err_has 'SL 1,3 map to VL 2'
+	run 1 port set nosuch sl2vl 0:0 && err_has 'no port nosuch'
+	run 1 port set p4 sl2vl 16:0 && err_has 'SL 16 is out of range 0-15'
+	run 1 port set p4 sl2vl 0:8 && err_has 'VL 8 is out of range 0-7'
+	run 1 port set p4 vlarb_high 1:1000 && err_has 'weight 1000 is out of range 0-255'
+	run 1 port set p4 high_limit 99999999999999999999999999 && err_has 'out of range 0-255'
+	run 2 port set p4 high_limit -1 && err_has "unknown option '-1'"
+	run 1 port set p4 high_limit 0x10 && err_has "'0x10' is not a decimal number"
+	run 1 port set p4 sl2vl 1:1x && err_has "VL '1x' is not a decimal number"
+	run 1 port set p4 sl2vl 1:1, && err_has 'empty entry'
+	run 1 port set p4 sl2vl '1:1 2:2' && err_has "'1 2:2' is not a decimal number"
+	run 1 port set p4 sl2vl 1:1,1:2 && err_has 'SL 1 is given twice'
+	run 1 port set p4 vlarb_low garbage && err_has "entry 'garbage' is not VL:weight"
+	run 1 port set p4 vlarb_low '' && err_has 'the value is empty'
+	qos33=0:255
+	for i in $(seq 32); do qos33=$qos33,2:1; done
+	run 1 port set p4 vlarb_low "$qos33" && err_has 'more than 32 entries'
+	run 2 port set p4 && err_has 'nothing to set'
+	run 2 port set p4 bogus 1 && err_has "unknown argument 'bogus'"
+	run 2 port set p4 sl2vl && err_has 'sl2vl needs a value'
+	run 2 port set p4 sl2vl 0:0 sl2vl 1:0 && err_has 'sl2vl is given twice'
+	run 2 port set && err_has 'NAME is missing'
+	raw '{"cmd":"port.set","name":"p4","high_limit":-1}' \
+		'{"cmd":"port.set","name":"p4","sl2vl":5}' \
+		'{"cmd":"port.set","name":"p4","bogus":1}' \
+		'{"cmd":"port.set","name":"p4"}' \
+		'{"cmd":"port.set","sl2vl":"0:0"}' \
+		'{"cmd":"port.set","name":"p4","vlarb_low":"0:255,2:32,9:9"}' \
+		'{"cmd":"port.set","name":"p4","high_limit":"-1"}' \
+		'{"cmd":"port.set","name":"p4","high_limit":1e3}' >"$T/out"
+	json_all_is 'map(.ok)' '[false,false,false,false,false,false,false,false]'
+	grep -q "value '-1' is not a decimal number" "$T/out" || fail "high_limit \"-1\" not refused as such"
+	grep -q "must be a string or an integer" "$T/out" || fail "high_limit 1e3 not refused as such"
+	grep -q "'sl2vl' must be a string" "$T/out" || fail "a number for sl2vl not refused as such"
+	grep -q "unknown member 'bogus'" "$T/out" || fail "unknown member not refused"
+	grep -q "nothing to set" "$T/out" || fail "an empty port.set not refused as such"
+	grep -q "missing member 'name'" "$T/out" || fail "port.set without a name not refused as such"
+	[ "$before" = "$(cat "$STATE/state.json")" ] || fail "a refused port set changed the state file"
+	run 0 port show -j && jq -c 'map(.qos)' "$T/out" >"$T/qos.after"
+	cmp -s "$T/qos.before" "$T/qos.after" || fail "a refused port set changed a port: $(cat "$T/qos.after")"
+	# high_limit may be a JSON integer
+	raw '{"cmd":"port.set","name":"p4","high_limit":200}' >"$T/out"
+	json_all_is 'map([.ok, .port.qos.high_limit])' '[[true,200]]'
+	kill -0 "$DAEMON" 2>/dev/null || fail "ciovd died"
+}
+
+qos_survives_a_restart() {
+	run 0 port show -j && jq -c 'map(.qos)' "$T/out" >"$T/qos.before"
+	stop_ciovd
+	start_ciovd
+	run 0 port show -j || return
+	json_is 'map(.state)' '["ACTIVE","ACTIVE"]'
+	jq -c 'map(.qos)' "$T/out" >"$T/qos.after"
+	cmp -s "$T/qos.before" "$T/qos.after" ||
+		fail "qos after restart $(cat "$T/qos.after"), before $(cat "$T/qos.before")"
+	json_is '.[0].qos.sl2vl[1]' '2'
+}
+
+down_port_keeps_its_qos_and_takes_a_new_one() {
+	restart_without_ip6
+	run 0 port show p6 -j || return
+	json_is '.[0] | [.state, .qos.sl2vl[2], .qos.vlarb_low]' '["DOWN",4,[{"vl":0,"weight":255},{"vl":4,"weight":8}]]'
+	run 0 port show p6 && out_has '^    vlarb  vlarb_high none  vlarb_low 0:255,4:8  high_limit 4$'
+	run 1 port set p6 sl2vl 9:5 && err_has 'SL 9 maps to VL 5'
+	run 0 port set p6 high_limit 9 vlarb_high 5:1 sl2vl 9:5 -j || return
+	json_is '[.state, .qos.high_limit, .qos.sl2vl[9]]' '["DOWN",9,5]'
+	jq -c '.ports[1] | [.name, .qos.high_limit, .qos.vlarb_high]' "$STATE/state.json" >"$T/out"
+	json_is '.' '["p6",9,"5:1"]'
+	# still DOWN after a restart: the new settings stay
+	stop_ciovd
+	start_ciovd
+	run 0 port show p6 -j && json_is '.[0] | [.state, .qos.high_limit, .qos.vlarb_high]' '["DOWN",9,[{"vl":5,"weight":1}]]'
+	# the port opens with them
+	ip6_back_p6_active
+	json_is '.[0] | [.state, .qos.high_limit, .qos.sl2vl[9], .qos.sl2vl[2]]' '["ACTIVE",9,5,4]'
+}
+
+state_file_with_bad_qos_is_refused() {
+	local good
+	stop_ciovd
+	good=$(cat "$STATE/state.json")
+	jq -c '.ports[0].qos.vlarb_low = "0:255,9:1"' "$STATE/state.json" >"$T/bad.json" &&
+		cp "$T/bad.json" "$STATE/state.json"
+	timeout 20 "$CIOVD" --runtime-dir "$RUNDIR" --state-dir "$STATE" --foreground \
+		$ADMIN_GROUP 2>"$T/bad.log" && fail "ciovd started with a bad qos in its state file"
+	grep -q 'state: port p4: vlarb_low: VL 9 is out of range 0-7' "$T/bad.log" ||
+		fail "ciovd did not say why: $(tail -n 3 "$T/bad.log")"
+	grep -qE 'AddressSanitizer|runtime error|Segmentation' "$T/bad.log" && fail "ciovd crashed"
+	printf '%s' "$good" | jq -c '.ports[0].qos = {"sl2vl": "3:3"}' >"$STATE/state.json"
+	timeout 20 "$CIOVD" --runtime-dir "$RUNDIR" --state-dir "$STATE" --foreground \
+		$ADMIN_GROUP 2>"$T/bad.log" && fail "ciovd started with an SL on an unserved VL"
+	grep -q 'state: port p4: sl2vl: SL 3 maps to VL 3' "$T/bad.log" ||
+		fail "ciovd did not say why: $(tail -n 3 "$T/bad.log")"
+	# an older state file, without qos: the defaults
+	printf '%s' "$good" | jq -c 'del(.ports[].qos)' >"$STATE/state.json"
+	start_ciovd
+	run 0 port show -j && json_is 'map(.qos) | unique' "[$DEFAULT_QOS]"
+	# put the settings back for what follows
+	run 0 port set p6 vlarb_low 0:255,4:8 sl2vl 2:4
 }
 
 capture_count_returns_with_the_packets() {
@@ -302,6 +501,13 @@ t bad_inputs_are_refused_and_change_nothing
 t state_file_holds_the_ports
 t restart_brings_the_ports_back
 t port_without_its_address_comes_back_down_then_active
+t qos_default_shows_in_text_and_json
+t counters_per_sl_and_vl_show_when_nonzero
+t port_set_each_key_shows_in_text_and_json
+t port_set_bad_inputs_are_refused_whole
+t qos_survives_a_restart
+t down_port_keeps_its_qos_and_takes_a_new_one
+t state_file_with_bad_qos_is_refused
 t capture_count_returns_with_the_packets
 t capture_duration_returns_after_it
 t capture_relative_file_is_made_absolute

@@ -3,30 +3,13 @@
 # (ratios hold on a noisy 2-core machine): weights 1:3 split the adapter
 # 25/75 (+-10% relative); a cap holds (+-10%) while the adapter has spare
 # capacity; a guarantee holds against greedy neighbours; a group cap holds
-# for the sum of its children.
+# for the sum of its children; weights are hierarchical (a group shares
+# what it gets among its children).
 set -u
 B=${1:?usage: qos_share.sh BUILD_DIR}
-CIOVD=${CIOV_CIOVD:-$B/src/adapter/ciovd}
-CTL=$B/src/tools/ciovctl
-PERF=$B/src/tools/perf/ciov-perf
-command -v jq >/dev/null || { echo "skip: jq missing"; exit 77; }
-case ${CIOV_SANITIZE:-none} in
-none) ;;
-*)	echo "skip: sanitizer build ($CIOV_SANITIZE): instrumented tenants cannot keep four flows backlogged, so the shares measure them, not the scheduler; the normal build runs this test"
-	exit 77 ;;
-esac
-rt=$(mktemp -d /tmp/ciov-test-rt.XXXXXX)
-st=$(mktemp -d /tmp/ciov-test-st.XXXXXX)
-export CIOV_RUNTIME_DIR=$rt
-cleanup() {
-	kill $(jobs -p) 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$rt" "$st"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-"$CIOVD" --runtime-dir "$rt" --state-dir "$st" --foreground --quiet &
-for _ in $(seq 200); do [ -S "$rt/admin.sock" ] && break; sleep 0.05; done
+. "$(dirname "$0")/lib.sh"
+qos_skip_checks "instrumented tenants cannot keep four flows backlogged, so the shares measure them, not the scheduler"
+qos_start
 for i in 1 2 3 4; do
 	"$CTL" endpoint add s$i >/dev/null && "$CTL" endpoint add c$i >/dev/null || fail "endpoints"
 done
@@ -119,3 +102,14 @@ wait $fp
 rate=$(awk -v b0="$b0" -v b1="$b1" -v t1="$t1" -v t2="$t2" 'BEGIN { print (b1 - b0) / ((t2 - t1) / 1e9) }')
 within "$rate" 1000000000 0.10 || fail "100 ms after the cap c1 still moved $rate B/s"
 echo "ok: cap set at runtime: from +$(( (t1 - t0) / 1000000 )) ms c1 moved $rate B/s"
+
+# 7. Weights are hierarchical: a group of two (weight 1) against one
+# endpoint (weight 1) halves the adapter between them, and the group's half
+# is split between its children (flat weights would give each a third).
+"$CTL" rate set c1 tx_max 0 || fail "uncap"
+"$CTL" rate add g2 tx_weight 1 && "$CTL" rate set c1 parent g2 && "$CTL" rate set c2 parent g2 &&
+	"$CTL" rate set c3 tx_weight 1 || fail "group weights"
+read -r a b c <<<"$(flows 3)"
+share=$(awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { print c / (a + b + c) }')
+within "$share" 0.5 0.10 || fail "group (c1, c2) against c3 with equal weights gave c3 a share of $share (c1 $a c2 $b c3 $c)"
+echo "ok: group of two against one endpoint, equal weights -> c3 share $share (c1 $a c2 $b)"

@@ -387,6 +387,7 @@ int port_add(struct adapter *ad, const char *name, const char *addr, uint16_t ud
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->udp_port = udp ? udp : WIRE_ROCE_PORT;
 	p->mtu_cfg = mtu;
+	port_qos_default(&p->vl.cfg); /* no VLs until `port set` */
 	if (inet_pton(AF_INET, addr, p->addr) == 1) {
 		p->family = AF_INET;
 	} else if (inet_pton(AF_INET6, addr, p->addr) == 1) {

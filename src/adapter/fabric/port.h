@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #include "adapter/loop.h"
+#include "adapter/vlarb.h"
 #include "adapter/wire/pkt.h"
 
 struct adapter;
@@ -79,6 +80,7 @@ struct port {
 	uint8_t gid[16];          /* GID index 0: RoCEv2 (IPv4-mapped or IPv6) */
 	bool up;
 	struct port_counters cnt;
+	struct port_vl vl;        /* SL->VL, VL arbitration, bytes per SL/VL (vlarb.h) */
 	struct port_impl *impl;
 };
 

@@ -87,7 +87,7 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 	struct wire_pkt_desc d;
 	struct dma_cursor c;
 	bool last;
-	int n = 0;
+	int n = 0, err;
 
 	xq_desc(xq, &d, xreq_opcode(w->opcode, k, e->npsn), psn);
 	last = k == e->npsn - 1;
@@ -121,7 +121,14 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 		if (n < 0)
 			return -EFAULT;
 	}
-	return xq_tx(xq, &d, iov, n);
+	err = xq_tx(xq, &d, iov, n);
+	/* The scheduler's charge (scheduler.c): what goes out, and for a
+	 * READ what its responses will bring; an atomic moves 8 bytes. */
+	if (!err)
+		xq->qp->x.wire_bytes += w->opcode == CIOV_WR_RDMA_READ ? e->len - off
+					: op_is_rd(w->opcode)	       ? 8
+								       : paylen;
+	return err;
 }
 
 void xreq_go_back(struct xq *xq, uint32_t psn)
