@@ -2,7 +2,7 @@
 BUILD     ?= build
 BUILD_SAN ?= build-san
 DEPS      := meson ninja-build gcc pkg-config libcmocka-dev libjson-c-dev libibverbs-dev ibverbs-utils perftest rdma-core \
-             liburing-dev libisal-dev libpcap-dev nftables iproute2 jq python3 iperf3 tshark tcpdump ethtool
+             liburing-dev libisal-dev libpcap-dev nftables iproute2 jq python3 iperf3 tshark tcpdump ethtool gnuplot-nox
 MESON_OPTS ?=
 
 .PHONY: all deps check check-plain check-san demo bench clean

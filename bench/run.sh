@@ -20,6 +20,8 @@ if [ -x "$here/datapath.sh" ]; then
 	section "data path: ciov-perf against memcpy and the three-process relay"
 	"$here/datapath.sh" "$B" | record
 fi
+section "QoS over time: four flows while the rate settings change (bench/out/qos_timeline.png)"
+"$here/qos_plot.sh" "$B" | record
 section "libibverbs applications through libciov-verbs against ciov-perf"
 "$here/verbs.sh" "$B" | record
 section "fabric: ciov-perf across two namespaces against iperf3, UDP GSO and a UDP ping-pong"

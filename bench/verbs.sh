@@ -1,7 +1,8 @@
 #!/bin/bash
 # Unmodified perftest through libciov-verbs against ciov-perf, same case,
-# same run (median of three each): ib_write_bw vs ciov-perf write bw at
-# 64 KiB, ib_send_lat vs ciov-perf send lat at 8 bytes. Goal: within 10%.
+# same run (the tools take turns; median and best of each): ib_write_bw vs ciov-perf write bw at
+# 64 KiB, ib_send_lat vs ciov-perf send lat at 8 bytes without inline data
+# (perftest asks for none). Goal: within 10%.
 set -uo pipefail
 B=$(cd "${1:-build}" && pwd)
 RUN=$B/src/verbs/ciov-run
@@ -31,13 +32,25 @@ cp() {
 	CIOV_ENDPOINT=client "$PERF" "$@" --port $port --json 127.0.0.1 2>/dev/null | tail -n 1
 	wait $s
 }
-median() { sort -g | sed -n 2p; }
-
-ib_bw=$(for _ in 1 2 3; do ib ib_write_bw -s 65536 -n 20000 | awk '{print $4}'; done | median)
-cp_bw=$(for _ in 1 2 3; do cp write bw --size 65536 --iters 20000 | jq '.bw_bytes_per_sec / 1e6'; done | median)
-ib_lat=$(for _ in 1 2 3; do ib ib_send_lat -s 8 -n 20000 | awk '{print $5}'; done | median)
-cp_lat=$(for _ in 1 2 3; do cp send lat --size 8 --iters 20000 | jq '.t_typical_us'; done | median)
-jq -nc --argjson a "$ib_bw" --argjson b "$cp_bw" \
-	'{bench:"verbs_bw", case:"RDMA WRITE 64 KiB", ib_write_bw_mb_per_s:$a, ciov_perf_mb_per_s:$b, ratio:($a/$b), goal:"0.9..1.1"}'
-jq -nc --argjson a "$ib_lat" --argjson b "$cp_lat" \
-	'{bench:"verbs_lat", case:"SEND 8 B, t_typical", ib_send_lat_us:$a, ciov_perf_us:$b, ratio:($a/$b), goal:"<= 1.1"}'
+# The latency of three spinners on two cores is bimodal (the same tool
+# gives t_typical 2.3 or 4.7 us depending on where the scheduler puts the
+# processes), and bandwidth varies between runs: the two tools take turns,
+# RUNS runs each, and each side reports its median and its best.
+RUNS=${CIOV_BENCH_RUNS:-5}
+stats() { sort -g | awk '{v[NR] = $1} END {printf "%s %s\n", v[int((NR + 1) / 2)], (best == "max" ? v[NR] : v[1])}' best="$1"; }
+: >"$B/verbs-ib-bw" && : >"$B/verbs-cp-bw" && : >"$B/verbs-ib-lat" && : >"$B/verbs-cp-lat"
+for _ in $(seq "$RUNS"); do
+	ib ib_write_bw -s 65536 -n 20000 | awk '{print $4}' >>"$B/verbs-ib-bw"
+	cp write bw --size 65536 --iters 20000 | jq '.bw_bytes_per_sec / 1048576' >>"$B/verbs-cp-bw"
+	ib ib_send_lat -s 8 -n 20000 | awk '{print $5}' >>"$B/verbs-ib-lat"
+	cp send lat --size 8 --iters 20000 --inline 0 | jq '.t_typical_us' >>"$B/verbs-cp-lat"
+done
+read -r ib_bw ib_bw_best < <(stats max <"$B/verbs-ib-bw")
+read -r cp_bw cp_bw_best < <(stats max <"$B/verbs-cp-bw")
+read -r ib_lat ib_lat_best < <(stats min <"$B/verbs-ib-lat")
+read -r cp_lat cp_lat_best < <(stats min <"$B/verbs-cp-lat")
+rm -f "$B"/verbs-{ib,cp}-{bw,lat}
+jq -nc --argjson a "$ib_bw" --argjson b "$cp_bw" --argjson c "$ib_bw_best" --argjson d "$cp_bw_best" --argjson n "$RUNS" \
+	'{bench:"verbs_bw", case:"RDMA WRITE 64 KiB", runs:$n, units:"MiB/s (perftest MB/sec is 2^20 bytes)", ib_write_bw:$a, ciov_perf:$b, ratio:($a/$b), best_ib_write_bw:$c, best_ciov_perf:$d, ratio_best:($c/$d), goal:"0.9..1.1"}'
+jq -nc --argjson a "$ib_lat" --argjson b "$cp_lat" --argjson c "$ib_lat_best" --argjson d "$cp_lat_best" --argjson n "$RUNS" \
+	'{bench:"verbs_lat", case:"SEND 8 B (no inline: perftest asks none), t_typical", runs:$n, ib_send_lat_us:$a, ciov_perf_us:$b, ratio:($a/$b), best_ib_send_lat_us:$c, best_ciov_perf_us:$d, ratio_best:($c/$d), goal:"<= 1.1"}'
