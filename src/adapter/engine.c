@@ -33,7 +33,7 @@ uint64_t engine_now_ns(void)
 
 int engine_init(struct engine *e, struct adapter *ad)
 {
-	*e = (struct engine){.ad = ad, .chunk = ENGINE_CHUNK};
+	*e = (struct engine){.ad = ad, .chunk = ENGINE_CHUNK, .step = ENGINE_STEP};
 	e->qps.next = e->qps.prev = &e->qps;
 	return 0;
 }

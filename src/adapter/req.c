@@ -661,10 +661,10 @@ bool req_step(struct qp *qp, uint64_t now)
 		REQ_STATES(X)
 #undef X
 	};
-	/* Under the rate scheduler a QP moves one chunk per turn, so that the
-	 * scheduler's accounting is fine-grained; otherwise up to 16. */
+	/* Under the scheduler a QP moves e->step bytes per turn, so that its
+	 * accounting is fine-grained; otherwise up to 16 chunks. */
 	struct engine *e = &qp->obj.ep->ad->engine;
-	uint64_t budget = e->rates ? e->chunk : 16 * ENGINE_CHUNK;
+	uint64_t budget = e->rates ? e->step : 16 * ENGINE_CHUNK;
 	uint64_t bytes = 0;
 	bool work = false;
 

@@ -9,7 +9,7 @@
 #include "adapter/vlarb.h"
 
 /* Deficit round robin quantum of an average leaf (bytes): one chunk. */
-#define SCHED_QUANTUM ((int64_t)ENGINE_CHUNK)
+#define SCHED_QUANTUM (4 * (int64_t)ENGINE_CHUNK)
 /* The smallest quantum a leaf gets, however small its share. */
 #define SCHED_QUANTUM_MIN ((int64_t)VLARB_WEIGHT_UNIT)
 /* Token bucket depth: this long at the rate, and never below two chunks,
@@ -377,9 +377,10 @@ static void step(struct pass *ps, struct qp *qp, const struct place *pl, int pha
 	bool w;
 
 	if (pl->arb)
-		ps->e->chunk = vl_chunk(&pl->port->vl.cfg, pl->vl);
+		ps->e->chunk = ps->e->step = vl_chunk(&pl->port->vl.cfg, pl->vl);
 	w = req_step(qp, ps->now);
 	ps->e->chunk = ENGINE_CHUNK;
+	ps->e->step = ENGINE_STEP;
 
 	ps->work |= w;
 	b = qp_moved(qp) - before;

@@ -60,6 +60,7 @@ p99() {
 	wait "${pids[@]}" 2>/dev/null
 	port=$((port + 10))
 	P99=$(jq -r .t_p99_us "$rt/lat.json")
+	[ -n "${CIOV_VL_DEBUG:-}" ] && cat "$rt/lat.json" >&2
 }
 vl_bytes() { "$CTL" -j port show p0 | jq ".[0].vl_bytes[$1]"; }
 
