@@ -12,6 +12,8 @@
  * A deferred request (admin_defer: port.capture) holds its connection: the
  * lines after it wait, unread from the socket beyond what is buffered,
  * until its reply is sent; a client that hangs up meanwhile cancels it.
+ * A request that saved the state file is deferred the same way until the
+ * save is durable (state_writer.h), so that "ok" means "on disk".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include "adapter/obj.h"
 #include "adapter/qp.h"
 #include "adapter/state.h"
+#include "adapter/state_writer.h"
 #include "common/fdmsg.h"
 
 #define ADMIN_OUT_MAX (256u << 20) /* reply backlog before we give up on a client */
@@ -59,6 +62,9 @@ struct admin_conn {
 	/* Runs the lines that waited for a deferred reply (admin_complete). */
 	struct loop_deferred resume;
 	bool resume_pending; /* then resume, not reap, frees a dead conn */
+	/* A reply held until its request's save is durable. */
+	struct json_object *held;
+	struct state_waiter saved;
 };
 
 struct json_object *admin_ok(void)
@@ -764,6 +770,31 @@ static int admin_queue(struct admin_conn *ac, struct json_object *rep)
 	return 0;
 }
 
+/* The save a held reply waited for is durable (ERR 0) or failed: the
+ * change is made, in memory, either way. */
+static void held_saved(void *arg, int err)
+{
+	struct admin_conn *ac = arg;
+	struct json_object *rep = ac->held;
+
+	ac->held = NULL;
+	if (err) {
+		json_object_put(rep);
+		rep = admin_error(-err, "applied, but the state file could not be saved: %s",
+				  strerror(-err));
+	}
+	admin_complete(ac, rep);
+}
+
+static void held_cancel(void *arg)
+{
+	struct admin_conn *ac = arg;
+
+	state_writer_unwait(&ac->saved);
+	json_object_put(ac->held);
+	ac->held = NULL;
+}
+
 /* Handles every complete line in the input buffer, up to a deferred one. */
 static int admin_lines(struct admin_conn *ac)
 {
@@ -771,11 +802,21 @@ static int admin_lines(struct admin_conn *ac)
 
 	while (ac->out_len == 0 && !ac->deferred && (nl = memchr(ac->in, '\n', ac->in_len))) {
 		size_t len = (size_t)(nl - ac->in);
+		uint64_t saves = state_writer_last();
 		struct json_object *rep = admin_run(ac, ac->in, len);
 		int err;
 
 		memmove(ac->in, nl + 1, ac->in_len - len - 1);
 		ac->in_len -= len + 1;
+		if (rep && state_writer_last() != saves) {
+			/* It saved: the reply waits for the disk. */
+			ac->held = rep;
+			admin_defer(ac, held_cancel, ac);
+			state_writer_wait(&ac->saved, state_writer_last(), held_saved, ac);
+			if (!ac->deferred)
+				continue; /* already durable: replied */
+			rep = NULL;
+		}
 		if (!rep) /* deferred: only a hang-up (EPOLLHUP, EPOLLERR) wakes us */
 			return loop_mod(&ac->ad->loop, &ac->src, 0);
 		err = admin_queue(ac, rep);

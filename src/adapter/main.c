@@ -25,6 +25,7 @@
 #include "adapter/log.h"
 #include "adapter/scheduler.h"
 #include "adapter/state.h"
+#include "adapter/state_writer.h"
 #include "common/container.h"
 
 #define CIOV_DEFAULT_STATE_DIR "/var/lib/ciov"
@@ -242,6 +243,7 @@ static void adapter_fini(struct adapter *ad)
 	ad->loop.stop = true;
 	ad->loop.idle = NULL;
 	loop_run(&ad->loop);
+	state_writer_fini(); /* every save made durable */
 	pool_fini(&ad->endpoints);
 	rate_fini(ad);
 	engine_fini(&ad->engine);
@@ -307,6 +309,8 @@ int main(int argc, char **argv)
 	}
 	pool_init(&ad.endpoints, ad.lim.endpoints);
 	err = loop_init(&ad.loop);
+	if (!err)
+		err = state_writer_init(&ad.loop);
 	if (!err)
 		err = engine_init(&ad.engine, &ad);
 	if (!err)

@@ -22,6 +22,7 @@
 #include "adapter/endpoint.h"
 #include "adapter/log.h"
 #include "adapter/state.h"
+#include "adapter/state_writer.h"
 
 #define STATE_VERSION 1
 
@@ -69,7 +70,7 @@ int state_save(struct adapter *ad)
 	struct endpoint *ep;
 	const char *text;
 	uint32_t h = 0;
-	int fd, dfd, err;
+	int fd, err;
 
 	for (int i = 0; i < 8; i++)
 		snprintf(prefix + 2 * i, 3, "%02x", ad->gid_prefix[i]);
@@ -83,7 +84,9 @@ int state_save(struct adapter *ad)
 	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
 
 	snprintf(path, sizeof(path), "%s/%s", ad->state_dir, STATE_FILE);
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", ad->state_dir, STATE_FILE);
+	/* One name per save: the writer may still be syncing the previous. */
+	snprintf(tmp, sizeof(tmp), "%s/.%s.%llu.tmp", ad->state_dir, STATE_FILE,
+		 (unsigned long long)state_writer_last() + 1);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
@@ -92,22 +95,14 @@ int state_save(struct adapter *ad)
 	err = write_all(fd, text, strlen(text));
 	if (!err)
 		err = write_all(fd, "\n", 1);
-	if (!err && fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	if (!err && rename(tmp, path) < 0)
-		err = -errno;
 	if (err) {
+		close(fd);
 		unlink(tmp);
 		goto out;
 	}
-	/* The rename is durable once the directory is. */
-	dfd = open(ad->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		if (fsync(dfd) < 0)
-			err = -errno;
-		close(dfd);
-	}
+	/* The fsync and the rename happen off the loop (state_writer.h). */
+	if (!state_writer_queue(fd, tmp, path, ad->state_dir))
+		err = -ENOMEM;
 out:
 	if (err)
 		log_err("state: cannot save %s: %s", path, strerror(-err));

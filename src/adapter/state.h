@@ -9,8 +9,10 @@ struct json_object;
 
 #define STATE_FILE "state.json"
 
-/* Saves the adapter's configuration. 0 or -errno; the old file is intact
- * on failure. */
+/* Saves the adapter's configuration: writes it, and queues the fsync and
+ * rename to the writer thread (state_writer.h; state_writer_last() is
+ * this save's number). 0 or -errno (nothing queued: undo the change); the
+ * old file is intact on failure. */
 int state_save(struct adapter *ad);
 /* Restores it (no file: a fresh adapter with a new GID prefix, saved).
  * -EINVAL with a logged reason for a file that cannot be trusted. */
