@@ -57,6 +57,11 @@ _netns_new() { # _netns_new VAR SUFFIX: a fresh namespace, its name in VAR
 	local n=ciov-$$-$_NETNS_TAG-$_NETNS_SEQ$2
 	ip netns add "$n" || return 1
 	NETNS_CREATED="$NETNS_CREATED $n"
+	# No IPv6 DAD on the links that come: "nodad" covers only the
+	# addresses added with it, and while the kernel's own link-local
+	# address is tentative it sends no neighbour solicitation, so a peer
+	# stays unresolved for a second (tests/harness/netns.c, host_up()).
+	ip netns exec "$n" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
 	ip -n "$n" link set lo up
 	eval "$1=\$n"
 }

@@ -140,36 +140,58 @@ static void host_addr(const struct th_net *n, int i, char *out, size_t len)
 		snprintf(out, len, "10.%u.%u.%d", 100 + (p >> 8) % 100, p & 0xff, i + 1);
 }
 
-/* Address up on host I's device, link up. */
+/* Address up on host I's device, link up.
+ *
+ * IPv6: no duplicate address detection on the device at all, not only on
+ * our address (nodad). When the link comes up the kernel gives the device
+ * a link-local address too, and while that one is tentative (DAD: a random
+ * delay up to 1 s, then 1 s) it sends no Neighbor Solicitation for a
+ * resolution that has no packet queued, as ciovd's NTF_USE has none
+ * (ndisc_send_ns() needs a usable link-local source): it tries again at its
+ * next probe, 1 s later. The peer's solicitation comes from the peer's
+ * link-local address, so it does not teach this host the peer's port
+ * address either. A responder whose host is still in DAD thus holds its
+ * first ACK for about a second, longer than the requester's 8 local ACK
+ * timeouts of 67 ms (fixture.c): RETRY_EXC_ERR. */
 static int host_up(struct th_net *n, int i)
 {
 	struct th_host *h = &n->host[i];
 
 	host_addr(n, i, h->addr, sizeof(h->addr));
+	if (n->family == 6 &&
+	    th_netns_run(h->ns, "echo 0 > /proc/sys/net/ipv6/conf/%s/accept_dad", h->dev))
+		return -1;
 	return th_netns_run(NULL, "ip -n %s addr add %s/%s dev %s %s && ip -n %s link set %s up",
 			    h->ns, h->addr, n->family == 6 ? "64" : "24", h->dev,
 			    n->family == 6 ? "nodad" : "", h->ns, h->dev);
 }
 
-/* Until every host's device has carrier (the bridge takes a moment). */
+/* Until every host's device has carrier (the bridge takes a moment) and,
+ * IPv6, a usable link-local address (host_up(): neighbour discovery needs
+ * one; the kernel adds it a moment after carrier, when it sees the link). */
 static int wait_carrier(const struct th_net *n)
 {
 	for (int i = 0; i < n->nhosts; i++) {
+		const struct th_host *h = &n->host[i];
 		int ok = 0;
 
 		for (int t = 0; t < 250 && !ok; t++) {
-			char path[96];
-			char *argv[] = {"ip", "netns", "exec", (char *)n->host[i].ns, "grep", "-qs",
-					"1", path, NULL};
+			char cmd[256];
+			char *argv[] = {"ip", "netns", "exec", (char *)h->ns, "sh", "-c", cmd, NULL};
+			int len = snprintf(cmd, sizeof(cmd), "grep -qs 1 /sys/class/net/%s/carrier",
+					   h->dev);
 
-			snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", n->host[i].dev);
+			if (n->family == 6)
+				snprintf(cmd + len, sizeof(cmd) - (size_t)len,
+					 " && ip -6 addr show dev %s scope link -tentative"
+					 " | grep -q inet6", h->dev);
 			ok = run_argv(argv, true) == 0;
 			if (!ok)
 				usleep(20000);
 		}
 		if (!ok) {
-			fprintf(stderr, "netns: %s in %s has no carrier\n", n->host[i].dev,
-				n->host[i].ns);
+			fprintf(stderr, "netns: %s in %s has no carrier%s\n", h->dev, h->ns,
+				n->family == 6 ? " or no usable link-local address" : "");
 			return -1;
 		}
 	}

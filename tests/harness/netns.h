@@ -36,7 +36,9 @@ struct th_net {
 int th_net_available(bool skip_prefix);
 
 /* Two hosts on a veth pair. FAMILY 4: 10.<a>.<b>.1 and .2/24 (a, b from the
- * pid); 6: fdXX:<pid>::1 and ::2/64 (nodad). MTU 0: 1500. Waits for carrier.
+ * pid); 6: fdXX:<pid>::1 and ::2/64, no DAD on the device (netns.c,
+ * host_up()). MTU 0: 1500. Waits for carrier and, IPv6, for a usable
+ * link-local address (neighbour discovery's source).
  * Returns 0, or -1 after printing why (N is then partly built: destroy it). */
 int th_net_pair(struct th_net *n, int family, int mtu);
 /* Three hosts, each with a veth into bridge br0 in a fourth namespace;
