@@ -15,18 +15,18 @@ for i in 1 2 3 4; do
 done
 port=$((23000 + RANDOM % 10000))
 
-# flows N: N clients c1..cN write to their servers at once for 2 s; prints
+# flows N: N clients c1..cN write to their servers at once for DUR s (2); prints
 # each client's bytes/s on one line. Deep queues keep every flow
 # backlogged, so the split is the scheduler's, not the tenants' CPU luck.
 flows() {
 	local n=$1 i
 	for i in $(seq "$n"); do
-		CIOV_ENDPOINT=s$i "$PERF" write bw --size 65536 --duration 2 --port $((port + i)) \
+		CIOV_ENDPOINT=s$i "$PERF" write bw --size 65536 --duration "${DUR:-2}" --port $((port + i)) \
 			>/dev/null 2>&1 &
 	done
 	sleep 0.3
 	for i in $(seq "$n"); do
-		CIOV_ENDPOINT=c$i "$PERF" write bw --size 65536 --duration 2 --tx-depth 4096 \
+		CIOV_ENDPOINT=c$i "$PERF" write bw --size 65536 --duration "${DUR:-2}" --tx-depth 4096 \
 			--port $((port + i)) --json 127.0.0.1 >"$rt/c$i.json" 2>/dev/null &
 	done
 	wait $(jobs -p | tail -n $((2 * n))) 2>/dev/null
@@ -89,7 +89,7 @@ echo "ok: tx_priority 1 over 0 -> c1 share $share"
 	fail "ungroup"
 tx() { "$CTL" -j endpoint show c1 | jq '.[0].traffic.tx_bytes'; }
 now() { date +%s%N; }
-flows 2 >/dev/null &
+DUR=4 flows 2 >/dev/null & # long enough that a slow ciovctl cannot outlast it
 fp=$!
 sleep 1.2
 "$CTL" rate set c1 tx_max 8gbit || fail "cap at runtime"
