@@ -45,12 +45,12 @@ struct rate_attr {
 struct rate_run {
 	int64_t max_tokens;   /* bytes the cap still allows (may go negative) */
 	int64_t share_tokens; /* bytes the guarantee still owes */
-	int64_t deficit;      /* deficit round robin */
+	int64_t deficit[2];   /* deficit round robin, per VL arbitration class */
 	uint64_t last_ns;     /* last refill */
 	uint64_t bytes_guaranteed; /* moved under the guarantee */
 	uint64_t throttled_ns;	   /* time it had work but its cap held it */
 	uint64_t held_pass;	   /* the pass that last counted it held */
-	uint64_t busy_pass;	   /* the pass that last saw it (or a child) backlogged */
+	uint64_t busy_pass[2];	   /* the pass that last saw it (or a child) backlogged, per class */
 	uint64_t wsum;		   /* weights of its backlogged children (groups) */
 };
 

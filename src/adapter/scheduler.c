@@ -205,7 +205,7 @@ static bool under_caps(const struct rate_node *leaf)
 	return true;
 }
 
-static void charge(struct rate_node *leaf, uint64_t bytes, int phase)
+static void charge(struct rate_node *leaf, uint64_t bytes, int phase, enum sched_class cls)
 {
 	for (struct rate_node *n = leaf; n; n = n->a.parent)
 		if (n->a.tx_max)
@@ -214,7 +214,7 @@ static void charge(struct rate_node *leaf, uint64_t bytes, int phase)
 		leaf->run.share_tokens -= (int64_t)bytes;
 		leaf->run.bytes_guaranteed += bytes;
 	} else {
-		leaf->run.deficit -= (int64_t)bytes;
+		leaf->run.deficit[cls] -= (int64_t)bytes;
 	}
 }
 
@@ -236,13 +236,14 @@ static uint32_t weight(const struct rate_node *n)
 }
 
 /*
- * A new round: every backlogged leaf's deficit grows by its share of the
- * round. Shares are hierarchical, as devlink's: a node's weight divides
- * what its parent gets among the parent's backlogged children (at the top,
- * the adapter among the backlogged top-level nodes). A round is one
- * quantum per backlogged leaf.
+ * A new round of class CLS: every leaf backlogged in it gets its share of
+ * the round. Shares are hierarchical, as devlink's: a node's weight
+ * divides what its parent gets among the parent's backlogged children (at
+ * the top, the adapter among the backlogged top-level nodes). A round is
+ * one quantum per backlogged leaf. Each class has its own rounds: the rate
+ * hierarchy shares a VL class among its QPs, after VL arbitration.
  */
-static void replenish(struct adapter *ad, uint64_t pass)
+static void replenish(struct adapter *ad, uint64_t pass, enum sched_class cls)
 {
 	struct rate_node *n, *pos = NULL;
 	uint64_t top = 0, nbusy = 0;
@@ -251,7 +252,7 @@ static void replenish(struct adapter *ad, uint64_t pass)
 	for (struct rate_node *g = ad->rate_groups.head; g; g = g->next)
 		g->run.wsum = 0;
 	while ((n = rate_next(ad, &h, &pos)))
-		if (n->run.busy_pass == pass) {
+		if (n->run.busy_pass[cls] == pass) {
 			if (n->a.parent)
 				n->a.parent->run.wsum += weight(n);
 			else
@@ -264,24 +265,24 @@ static void replenish(struct adapter *ad, uint64_t pass)
 		double share = 1.0;
 		int64_t q;
 
-		if (n->type != RATE_LEAF || n->run.busy_pass != pass)
+		if (n->type != RATE_LEAF || n->run.busy_pass[cls] != pass)
 			continue;
 		for (const struct rate_node *m = n; m; m = m->a.parent)
 			share *= (double)weight(m) / (double)(m->a.parent ? m->a.parent->run.wsum : top);
 		q = (int64_t)((double)(SCHED_QUANTUM * (int64_t)nbusy) * share);
 		if (q < SCHED_QUANTUM_MIN)
 			q = SCHED_QUANTUM_MIN;
-		n->run.deficit += q;
-		if (n->run.deficit > q)
-			n->run.deficit = q; /* an idle leaf banks one round */
+		n->run.deficit[cls] += q;
+		if (n->run.deficit[cls] > q)
+			n->run.deficit[cls] = q; /* an idle leaf banks one round */
 	}
 }
 
-/* Marks LEAF and the groups above it backlogged in this pass. */
-static void mark_busy(struct rate_node *leaf, uint64_t pass)
+/* Marks LEAF and the groups above it backlogged in class CLS this pass. */
+static void mark_busy(struct rate_node *leaf, uint64_t pass, enum sched_class cls)
 {
-	for (struct rate_node *n = leaf; n && n->run.busy_pass != pass; n = n->a.parent)
-		n->run.busy_pass = pass;
+	for (struct rate_node *n = leaf; n && n->run.busy_pass[cls] != pass; n = n->a.parent)
+		n->run.busy_pass[cls] = pass;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -345,7 +346,8 @@ static bool may_step(struct pass *ps, struct qp *qp, const struct place *pl, int
 	}
 	if (phase == 1 && leaf_prio(leaf) < ps->top[pl->cls])
 		return false; /* a higher priority is backlogged */
-	if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0) : leaf->run.deficit <= 0) {
+	if (phase == 0 ? !(leaf->a.tx_share && leaf->run.share_tokens > 0)
+		       : leaf->run.deficit[pl->cls] <= 0) {
 		ps->waiting[pl->cls] |= phase == 1;
 		return false;
 	}
@@ -360,7 +362,7 @@ static bool may_step(struct pass *ps, struct qp *qp, const struct place *pl, int
 	return true;
 }
 
-/* The bytes a step of a QP on VL of port Q moves on loopback: what the
+/* The bytes a low-priority step of a QP on VL of port Q moves: what the
  * VL's weights give it per round (IBA 7.6.9: the arbiter moves on after
  * weight x 64 bytes), within [VLARB_CHUNK_MIN, ENGINE_CHUNK]. That is the
  * longest a high-priority request waits for a low-priority turn. */
@@ -371,20 +373,25 @@ static uint32_t vl_chunk(const struct port_qos *q, unsigned vl)
 	return c < VLARB_CHUNK_MIN ? VLARB_CHUNK_MIN : c > ENGINE_CHUNK ? ENGINE_CHUNK : (uint32_t)c;
 }
 
-static void step(struct pass *ps, struct qp *qp, const struct place *pl, int phase)
+/* QP's turn in PHASE; CAP, when not 0, bounds the bytes it may move (a
+ * low-priority turn that high_limit grants is one packet's worth). Whether
+ * it moved anything. */
+static bool step(struct pass *ps, struct qp *qp, const struct place *pl, int phase, uint32_t cap)
 {
 	uint64_t before = qp_moved(qp), b;
 	bool w;
 
-	if (pl->arb)
-		ps->e->chunk = ps->e->step = vl_chunk(&pl->port->vl.cfg, pl->vl);
+	/* Low-priority turns are short, so that high priority waits little
+	 * for one; high-priority turns are the engine's usual. */
+	if (pl->arb && pl->cls == SCHED_LOW)
+		ps->e->chunk = ps->e->step = cap ? cap : vl_chunk(&pl->port->vl.cfg, pl->vl);
 	w = req_step(qp, ps->now);
 	ps->e->chunk = ENGINE_CHUNK;
 	ps->e->step = ENGINE_STEP;
 
 	ps->work |= w;
 	b = qp_moved(qp) - before;
-	charge(&qp->obj.ep->rate, b, phase);
+	charge(&qp->obj.ep->rate, b, phase, pl->cls);
 	count(pl, b);
 	ps->moved[pl->cls] |= w && phase == 1;
 	if (pl->arb) {
@@ -394,21 +401,33 @@ static void step(struct pass *ps, struct qp *qp, const struct place *pl, int pha
 		else
 			pl->port->vl.high_run = 0;
 	}
+	return w;
 }
 
 static void serve(struct pass *ps, enum sched_class cls, int phase);
 
-/* Between two low-priority turns: the high-priority VLs first. */
-static void serve_high(struct pass *ps)
+/* The high-priority VLs' turns (before any low-priority turn); whether
+ * they moved anything. */
+static bool serve_high(struct pass *ps)
 {
+	bool moved = false;
+
 	if (!ps->nhi && !ps->hi_all)
-		return;
+		return false;
 	ps->in_high = true;
 	if (ps->hi_all) {
+		bool before = ps->work;
+
+		ps->work = false;
 		serve(ps, SCHED_HIGH, 0);
 		serve(ps, SCHED_HIGH, 1);
+		moved = ps->work;
+		ps->work |= before;
 	} else {
-		for (int phase = 0; phase < 2; phase++)
+		/* Phase 1 twice at most: a new round when every backlogged
+		 * leaf has spent its deficit, so that low priority does not
+		 * get the rest of the pass merely because a round ended. */
+		for (int phase = 0, again = 1; phase < 2; phase++) {
 			for (unsigned i = 0; i < ps->nhi; i++) {
 				struct place pl;
 
@@ -416,16 +435,24 @@ static void serve_high(struct pass *ps)
 					continue;
 				place_of(ps->hi[i], &pl);
 				if (pl.cls == SCHED_HIGH && may_step(ps, ps->hi[i], &pl, phase))
-					step(ps, ps->hi[i], &pl, phase);
+					moved |= step(ps, ps->hi[i], &pl, phase, 0);
 			}
+			if (phase == 1 && !moved && ps->waiting[SCHED_HIGH] && again--) {
+				replenish(ps->e->ad, ps->e->passes, SCHED_HIGH);
+				ps->waiting[SCHED_HIGH] = false;
+				phase = 0;
+			}
+		}
 	}
 	ps->in_high = false;
+	return moved;
 }
 
 static void serve(struct pass *ps, enum sched_class cls, int phase)
 {
 	for (struct qp_exec *x = ps->e->qps.next; x != &ps->e->qps; x = x->next) {
 		struct qp *qp = qp_of_exec(x);
+		uint32_t cap = 0;
 		struct place pl;
 
 		if (!qp_has_work(qp))
@@ -433,9 +460,15 @@ static void serve(struct pass *ps, enum sched_class cls, int phase)
 		place_of(qp, &pl);
 		if (pl.cls != cls || !may_step(ps, qp, &pl, phase))
 			continue;
-		step(ps, qp, &pl, phase);
-		if (cls == SCHED_LOW && !ps->in_high)
-			serve_high(ps);
+		/* IBA 7.6.9: a low-priority turn goes only when the high-priority
+		 * VLs have nothing they may send, or when high_limit says one
+		 * low-priority packet is due. */
+		if (cls == SCHED_LOW && pl.arb && !ps->in_high && serve_high(ps)) {
+			if (!high_limited(pl.port))
+				continue;
+			cap = VLARB_CHUNK_MIN;
+		}
+		step(ps, qp, &pl, phase, cap);
 	}
 }
 
@@ -466,7 +499,7 @@ static void survey(struct pass *ps)
 		}
 		if (!qp_has_work(qp) || !under_caps(leaf))
 			continue;
-		mark_busy(leaf, ps->e->passes);
+		mark_busy(leaf, ps->e->passes, pl.cls);
 		if (pl.port)
 			pl.port->vl.busy |= 1u << pl.vl;
 		if (leaf_prio(leaf) > ps->top[pl.cls])
@@ -493,9 +526,8 @@ bool sched_pass(struct engine *e, uint64_t now, bool *held)
 		refilled |= vl_replenish(e->ad->ports[i]);
 	for (int cls = SCHED_HIGH; cls < SCHED_CLASSES; cls++)
 		if (ps.waiting[cls] && !ps.moved[cls]) {
-			replenish(e->ad, e->passes);
+			replenish(e->ad, e->passes, (enum sched_class)cls);
 			refilled = true;
-			break;
 		}
 	*held = ps.held;
 	/* A new round: the next pass serves it. */

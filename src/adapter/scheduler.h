@@ -4,14 +4,16 @@
  * Three levels, in this order:
  *
  * 1. VL arbitration per port (vlarb.h, IBA 7.6.9): a QP's SL maps to a VL;
- *    VLs of the high-priority table go first, and between any two turns
- *    of a low-priority QP the arbiter looks at the high-priority VLs
- *    again, so a high-priority request waits for one turn at most. After
- *    high_limit x 4 KiB of high-priority bytes while low-priority work
- *    waits, one low-priority turn goes. Within a table, VLs share by
- *    deficit round robin on their weights (64-byte units).
- * 2. The rate hierarchy (rate.h, devlink rate): guarantees (tx_share)
- *    first, then the rest by deficit round robin on hierarchical weights
+ *    a low-priority turn goes only when the high-priority VLs have nothing
+ *    they may send, or when high_limit x 4 KiB of high-priority bytes went
+ *    while low-priority work waited (then one 4 KiB turn). The arbiter
+ *    serves the high-priority VLs before every low-priority turn, and
+ *    low-priority turns are short (their VL's weight x 64 bytes), so a
+ *    high-priority request waits for one short turn at most. Within a
+ *    table, VLs share by deficit round robin on their weights.
+ * 2. The rate hierarchy (rate.h, devlink rate), within each class (own
+ *    rounds per class): guarantees (tx_share) first, then the rest by
+ *    deficit round robin on hierarchical weights
  *    (a node's tx_weight shares among its backlogged siblings, what a group
  *    gets is shared among its children), among the highest tx_priority
  *    backlogged; caps (tx_max, on a leaf and every group above it) are

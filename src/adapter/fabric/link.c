@@ -267,7 +267,7 @@ static void port_readable(struct loop_src *src, uint32_t events)
 static int open_packet(struct port *p)
 {
 	struct port_impl *pi = p->impl;
-	int one = 1, buf = 16 << 20;
+	int one = 1, buf = 16 << 20, rbuf = 64 << 20;
 	uint16_t proto = htons(p->family == AF_INET ? ETH_P_IP : ETH_P_IPV6);
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = proto,
 				  .sll_ifindex = p->ifindex};
@@ -280,9 +280,12 @@ static int open_packet(struct port *p)
 	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)))
 		return -errno;
 	/* Room for bursts of 64 KiB frames; past the sysctl limits as root
-	 * (CAP_NET_ADMIN), else as much as they allow. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	 * (CAP_NET_ADMIN), else as much as they allow. Receive: what several
+	 * peers' QPs may have in flight (XQ_WIN_PKTS each) while this ciovd
+	 * waits for a core: at 16 MiB, two flows of four QPs overflowed it
+	 * and every drop cost an ACK timeout. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rbuf, sizeof(rbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rbuf, sizeof(rbuf));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	err = packet_filter(p, fd);

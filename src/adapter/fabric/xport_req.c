@@ -19,6 +19,8 @@
 #include "adapter/endpoint.h"
 #include "adapter/fabric/xport_int.h"
 #include "adapter/qp.h"
+#include <stdio.h>
+#include <unistd.h>
 
 /* How soon to look again while the link address is being resolved. */
 #define XREQ_RESOLVE_NS 1000000ull
@@ -122,6 +124,7 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 			return -EFAULT;
 	}
 	err = xq_tx(xq, &d, iov, n);
+	if (d.bth.ackreq) xq->ackreq_psn = psn;
 	/* The scheduler's charge (scheduler.c): what goes out, and for a
 	 * READ what its responses will bring; an atomic moves 8 bytes. */
 	if (!err)
@@ -142,6 +145,7 @@ void xreq_progress(struct xq *xq, uint64_t now)
 	uint64_t t = ack_timeout_ns(xq->qp->attr.timeout);
 
 	xq->retry_left = xq->qp->attr.retry_cnt;
+	xq->t_prog = now;
 	xq->timer_ns = t && psn_diff(xq->snd_hi, xq->una) > 0 ? now + t : 0;
 }
 
@@ -223,15 +227,23 @@ static bool xreq_fenced(struct xq *xq, uint32_t idx)
 static bool xreq_transmit(struct xq *xq, uint64_t now)
 {
 	uint64_t t = ack_timeout_ns(xq->qp->attr.timeout);
+	/* Under the scheduler a turn is e->step bytes (scheduler.c): VL
+	 * arbitration and high_limit count in bytes, not in bursts. */
+	const struct engine *en = &xq->qp->obj.ep->ad->engine;
+	uint32_t burst = en->rates ? en->step / xq->pmtu : XQ_BURST;
 	uint32_t i = 0;
-	int sent = 0;
+	uint32_t sent = 0;
 
 	/* A go-back can be overtaken by ACKs already on their way (a NAK for
 	 * PSN p, then the ACK for p + 10 sent before it was): what they
 	 * acknowledged is never sent again. */
 	if (psn_diff(xq->snd_psn, xq->una) < 0)
 		xq->snd_psn = xq->una;
-	while (sent < XQ_BURST && psn_diff(xq->next_psn, xq->snd_psn) > 0 &&
+	if (burst < 1)
+		burst = 1;
+	if (burst > XQ_BURST)
+		burst = XQ_BURST;
+	while (sent < burst && psn_diff(xq->next_psn, xq->snd_psn) > 0 &&
 	       psn_diff(xq->snd_psn, xq->una) < XQ_WIN_PKTS) {
 		struct xwqe *e = NULL;
 		int err;
@@ -289,6 +301,7 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 		if (!xq->timer_ns && t)
 			xq->timer_ns = now + t;
 		xq->sent_any = true;
+		xq->t_tx = now;
 		sent++;
 	}
 	return sent > 0;
@@ -299,6 +312,17 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 static bool xreq_timeout(struct xq *xq, uint64_t now)
 {
 	xq->port->cnt.timeouts++;
+	{
+		FILE *f = fopen("/tmp/ak-trace.log", "a");
+		if (f) {
+			fprintf(f, "%d TIMEOUT qpn=%u una=%u snd_psn=%u snd_hi=%u next=%u count=%u outstanding=%d after_last_ackreq=%d since_tx=%.1fms since_prevstep=%.1fms since_prog=%.1fms late=%.1fms\n",
+				getpid(), xq->qp->qpn, xq->una, xq->snd_psn, xq->snd_hi, xq->next_psn, xq->count,
+				psn_diff(xq->snd_hi, xq->una), psn_diff(xq->snd_hi, psn_add(xq->ackreq_psn, 1)),
+				(now - xq->t_tx) / 1e6, (now - xq->t_step) / 1e6, (now - xq->t_prog) / 1e6,
+				(now - xq->timer_ns) / 1e6);
+			fclose(f);
+		}
+	}
 	xq->timer_ns = 0;
 	if (!xq->count || psn_diff(xq->snd_hi, xq->una) <= 0)
 		return false;
@@ -337,9 +361,11 @@ bool xport_req_step(struct qp *qp, uint64_t now)
 	}
 	if (xq->timer_ns && now >= xq->timer_ns) {
 		work |= xreq_timeout(xq, now);
+		xq->t_step = now;
 		if (qp->x.xq != xq || qp->state == CIOV_QPS_ERR)
 			return true;
 	}
+	xq->t_step = now;
 	work |= xreq_fetch(xq);
 	if (qp->x.xq != xq || qp->state == CIOV_QPS_ERR)
 		return true;
