@@ -19,8 +19,6 @@
 #include "adapter/endpoint.h"
 #include "adapter/fabric/xport_int.h"
 #include "adapter/qp.h"
-#include <stdio.h>
-#include <unistd.h>
 
 /* How soon to look again while the link address is being resolved. */
 #define XREQ_RESOLVE_NS 1000000ull
@@ -78,8 +76,9 @@ static void xwqe_cursor(struct xq *xq, struct xwqe *e, struct dma_cursor *c)
 		dma_cursor_sgl(c, xq->qp->obj.ep->iommu, e->lseg, e->nlseg);
 }
 
-/* Sends the packet of E at PSN. 0 or -errno (-EAGAIN: resolving). */
-static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
+/* Sends the packet of E at PSN; ASK: it asks for an ACK whatever its
+ * place. 0 or -errno (-EAGAIN: resolving). */
+static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn, bool ask)
 {
 	const struct ciov_send_wqe *w = &e->w;
 	uint32_t k = (uint32_t)psn_diff(psn, e->first_psn);
@@ -116,7 +115,7 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 		d.bth.se = last && (w->flags & CIOV_SEND_SOLICITED);
 		/* IBA 9.7.4: an ACK for the last packet of every
 		 * message, and now and then inside a long one. */
-		d.bth.ackreq = last || (psn % XQ_ACKREQ_EVERY) == XQ_ACKREQ_EVERY - 1;
+		d.bth.ackreq = ask || last || (psn % XQ_ACKREQ_EVERY) == XQ_ACKREQ_EVERY - 1;
 		xwqe_cursor(xq, e, &c);
 		dma_skip(&c, off);
 		n = dma_iov(&c, paylen, iov, XQ_PKT_IOV);
@@ -124,7 +123,6 @@ static int xreq_send(struct xq *xq, struct xwqe *e, uint32_t psn)
 			return -EFAULT;
 	}
 	err = xq_tx(xq, &d, iov, n);
-	if (d.bth.ackreq) xq->ackreq_psn = psn;
 	/* The scheduler's charge (scheduler.c): what goes out, and for a
 	 * READ what its responses will bring; an atomic moves 8 bytes. */
 	if (!err)
@@ -145,7 +143,6 @@ void xreq_progress(struct xq *xq, uint64_t now)
 	uint64_t t = ack_timeout_ns(xq->qp->attr.timeout);
 
 	xq->retry_left = xq->qp->attr.retry_cnt;
-	xq->t_prog = now;
 	xq->timer_ns = t && psn_diff(xq->snd_hi, xq->una) > 0 ? now + t : 0;
 }
 
@@ -284,7 +281,16 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 		if ((e->w.flags & CIOV_SEND_FENCE) && xq->snd_psn == e->first_psn &&
 		    xreq_fenced(xq, i))
 			break;
-		err = xreq_send(xq, e, xq->snd_psn);
+		/* The last packet of a turn (its burst or the window spent)
+		 * asks for an ACK: the responder acknowledges only packets
+		 * that ask (coalescing, IBA 9.7.5.2), and the next turn may
+		 * be held (by a cap or VL arbitration) for longer than the
+		 * local ACK timeout; without one the packets since the last
+		 * request wait unacknowledged until the timer fires on a
+		 * lossless link (IBA 9.7.6.1.3). */
+		err = xreq_send(xq, e, xq->snd_psn,
+				sent + 1 == burst ||
+					psn_diff(psn_add(xq->snd_psn, 1), xq->una) >= XQ_WIN_PKTS);
 		if (err == -EAGAIN) {
 			xq->resolve_until = now + XREQ_RESOLVE_NS;
 			break;
@@ -301,7 +307,6 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 		if (!xq->timer_ns && t)
 			xq->timer_ns = now + t;
 		xq->sent_any = true;
-		xq->t_tx = now;
 		sent++;
 	}
 	return sent > 0;
@@ -312,17 +317,6 @@ static bool xreq_transmit(struct xq *xq, uint64_t now)
 static bool xreq_timeout(struct xq *xq, uint64_t now)
 {
 	xq->port->cnt.timeouts++;
-	{
-		FILE *f = fopen("/tmp/ak-trace.log", "a");
-		if (f) {
-			fprintf(f, "%d TIMEOUT qpn=%u una=%u snd_psn=%u snd_hi=%u next=%u count=%u outstanding=%d after_last_ackreq=%d since_tx=%.1fms since_prevstep=%.1fms since_prog=%.1fms late=%.1fms\n",
-				getpid(), xq->qp->qpn, xq->una, xq->snd_psn, xq->snd_hi, xq->next_psn, xq->count,
-				psn_diff(xq->snd_hi, xq->una), psn_diff(xq->snd_hi, psn_add(xq->ackreq_psn, 1)),
-				(now - xq->t_tx) / 1e6, (now - xq->t_step) / 1e6, (now - xq->t_prog) / 1e6,
-				(now - xq->timer_ns) / 1e6);
-			fclose(f);
-		}
-	}
 	xq->timer_ns = 0;
 	if (!xq->count || psn_diff(xq->snd_hi, xq->una) <= 0)
 		return false;
@@ -361,11 +355,9 @@ bool xport_req_step(struct qp *qp, uint64_t now)
 	}
 	if (xq->timer_ns && now >= xq->timer_ns) {
 		work |= xreq_timeout(xq, now);
-		xq->t_step = now;
 		if (qp->x.xq != xq || qp->state == CIOV_QPS_ERR)
 			return true;
 	}
-	xq->t_step = now;
 	work |= xreq_fetch(xq);
 	if (qp->x.xq != xq || qp->state == CIOV_QPS_ERR)
 		return true;
