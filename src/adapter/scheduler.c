@@ -508,6 +508,23 @@ static void survey(struct pass *ps)
 	}
 }
 
+/* The next pass starts one QP further along the engine's list, so that an
+ * endpoint's budget (deficit, tokens) does not always go to its first QPs
+ * (its others could wait seconds behind a cap). */
+static void rotate(struct engine *e)
+{
+	struct qp_exec *first = e->qps.next;
+
+	if (first == &e->qps || first->next == &e->qps)
+		return;
+	e->qps.next = first->next;
+	first->next->prev = &e->qps;
+	first->prev = e->qps.prev;
+	first->next = &e->qps;
+	e->qps.prev->next = first;
+	e->qps.prev = first;
+}
+
 bool sched_pass(struct engine *e, uint64_t now, bool *held)
 {
 	struct pass ps = {.e = e, .now = now, .dt = e->sched_last_ns ? now - e->sched_last_ns : 0};
@@ -530,6 +547,7 @@ bool sched_pass(struct engine *e, uint64_t now, bool *held)
 			refilled = true;
 		}
 	*held = ps.held;
+	rotate(e);
 	/* A new round: the next pass serves it. */
 	return ps.work || refilled;
 }
