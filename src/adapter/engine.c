@@ -20,8 +20,11 @@
 #include "common/container.h"
 #include "common/ring.h"
 
-/* Passes run back to back before the loop looks at its sockets again. */
+/* Passes run back to back before the loop looks at its sockets again, and
+ * the longest such a turn lasts (64 passes of 1 MiB each took 2 ms: a
+ * tenant's death went unnoticed while its peers' 48 MiB moved). */
 #define ENGINE_PASSES_PER_TURN 64
+#define ENGINE_TURN_NS (100u * 1000)
 
 uint64_t engine_now_ns(void)
 {
@@ -232,12 +235,17 @@ int engine_idle(void *arg)
 {
 	struct engine *e = arg;
 	uint64_t now = engine_now_ns();
+	uint64_t turn_start = now;
 	uint64_t deadline;
 
 	for (int i = 0; i < ENGINE_PASSES_PER_TURN; i++) {
 		if (engine_pass(e, now)) {
 			e->last_work_ns = now = engine_now_ns();
 			engine_wake(e); /* a timer fired while we slept */
+			/* Passes that move a lot: look at the sockets in time
+			 * (a tenant that died, an admin request). */
+			if (now - turn_start >= ENGINE_TURN_NS)
+				return 0;
 			continue;
 		}
 		now = engine_now_ns();

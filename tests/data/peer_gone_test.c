@@ -18,6 +18,10 @@
 #define BUF_LEN (2u << 20)
 #define TIMEOUT 8   /* 4.096 us * 2^8 = 1.05 ms */
 #define RETRY_CNT 2 /* => ~3.1 ms */
+/* WRITEs of 1 MiB in flight when the responder dies: 1 GiB, tens of ms on
+ * loopback, so that the kill lands mid-transfer (48 MiB finished within
+ * the ~2 ms the kernel took to tear the process down). */
+#define GONE2_WRS 1024
 
 static const struct fx_conn short_timeout = {
 	.access = CIOV_ACCESS_REMOTE_WRITE | CIOV_ACCESS_REMOTE_READ,
@@ -100,7 +104,7 @@ static void responder_tenant_killed_mid_transfer_makes_the_requester_retry_exc_e
 
 	(void)state;
 	fx_tenant_new(&a, "gone2-a", CIOV_MODE_PASSTHROUGH, BUF_LEN);
-	fx_qp_new(&a, &(struct fx_qp_opts){.type = CIOV_QPT_RC}, &qa);
+	fx_qp_new(&a, &(struct fx_qp_opts){.type = CIOV_QPT_RC, .depth = GONE2_WRS}, &qa);
 	json_object_put(th_admin_ok(&fx_d, "{\"cmd\":\"endpoint.add\",\"name\":\"gone2-b\"}"));
 	nfds0 = th_daemon_nfds(&fx_d);
 	assert_int_equal(pipe(to_child), 0);
@@ -155,9 +159,9 @@ static void responder_tenant_killed_mid_transfer_makes_the_requester_retry_exc_e
 
 		assert_int_equal(read(to_parent[0], &c, 1), 1);
 	}
-	/* 48 WRITEs of 1 MiB, every 4th signaled, then the kill. */
+	/* GONE2_WRS WRITEs of 1 MiB, every 4th signaled, then the kill. */
 	s = fx_sge(&a, 0, 1u << 20);
-	for (int i = 0; i < 48; i++) {
+	for (int i = 0; i < GONE2_WRS; i++) {
 		struct ciov_send_wr wr = {.wr_id = (uint64_t)i, .opcode = CIOV_WR_RDMA_WRITE,
 					  .send_flags = i % 4 == 3 ? CIOV_SEND_SIGNALED : 0,
 					  .sg_list = &s, .num_sge = 1,
@@ -169,22 +173,22 @@ static void responder_tenant_killed_mid_transfer_makes_the_requester_retry_exc_e
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	/* Each WR completes: successes (signaled ones), then one
 	 * RETRY_EXC_ERR, then flushes -- never anything else, never a hang. */
-	for (int left = 48; left > 0;) {
+	for (int left = GONE2_WRS; left > 0;) {
 		int n = fx_poll_for(qa.scq, 1, wc, FX_TIMEOUT_MS);
 
 		if (n != 1)
-			fail_msg("no completion; %d of 48 WRs unaccounted", left);
+			fail_msg("no completion; %d of %d WRs unaccounted", left, GONE2_WRS);
 		if (wc[0].status == CIOV_WC_SUCCESS) {
 			assert_false(failed);
 			assert_int_equal(wc[0].wr_id % 4, 3);
 			ok++;
-			left = 48 - (int)wc[0].wr_id - 1;
+			left = GONE2_WRS - (int)wc[0].wr_id - 1;
 		} else if (!failed) {
 			fx_check_wc(&wc[0], wc[0].wr_id, CIOV_WC_RETRY_EXC_ERR, 0);
 			failed = 1;
-			left = 48 - (int)wc[0].wr_id - 1;
+			left = GONE2_WRS - (int)wc[0].wr_id - 1;
 		} else {
-			fx_check_wc(&wc[0], 48 - (uint64_t)left, CIOV_WC_WR_FLUSH_ERR, 0);
+			fx_check_wc(&wc[0], GONE2_WRS - (uint64_t)left, CIOV_WC_WR_FLUSH_ERR, 0);
 			left--;
 		}
 	}
