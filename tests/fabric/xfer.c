@@ -45,6 +45,8 @@
 
 #include <ciov/ciov.h>
 
+#include "../harness/rc_connect.h"
+
 #define PEERS_MAX 8
 #define SIZES_MAX 32
 #define OPS_MAX 8
@@ -208,35 +210,6 @@ static uint8_t *mem(struct side *s, size_t len, struct ciov_mr **mr)
 	return b;
 }
 
-static void connect_qp(struct ciov_qp *qp, const uint8_t *dgid, uint32_t dqpn)
-{
-	struct ciov_qp_attr a = {0};
-
-	a.qp_state = CIOV_QPS_INIT;
-	a.port_num = 1;
-	a.qp_access_flags = CIOV_ACCESS_REMOTE_WRITE | CIOV_ACCESS_REMOTE_READ;
-	CHECK(ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_PKEY_INDEX | CIOV_QP_PORT |
-					     CIOV_QP_ACCESS_FLAGS));
-	a.qp_state = CIOV_QPS_RTR;
-	a.path_mtu = CIOV_MTU_4096; /* capped by the port's */
-	a.dest_qp_num = dqpn;
-	memcpy(a.ah_attr.dgid, dgid, 16);
-	a.ah_attr.port_num = 1;
-	a.max_dest_rd_atomic = 16;
-	a.min_rnr_timer = 1;
-	CHECK(ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_AV | CIOV_QP_PATH_MTU |
-					     CIOV_QP_DEST_QPN | CIOV_QP_RQ_PSN |
-					     CIOV_QP_MAX_DEST_RD_ATOMIC | CIOV_QP_MIN_RNR_TIMER));
-	a.qp_state = CIOV_QPS_RTS;
-	a.timeout = (uint8_t)o.timeout;
-	a.retry_cnt = (uint8_t)o.retry_cnt;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 16;
-	CHECK(ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_SQ_PSN | CIOV_QP_TIMEOUT |
-					     CIOV_QP_RETRY_CNT | CIOV_QP_RNR_RETRY |
-					     CIOV_QP_MAX_QP_RD_ATOMIC));
-}
-
 static void post_recv(struct peer *p, uint64_t slot)
 {
 	struct ciov_sge s = {.addr = (uint64_t)(uintptr_t)(p->rcv + slot * max_size),
@@ -274,8 +247,8 @@ static void peer_setup(struct peer *p, int idx, struct side *a, const char *rt)
 	p->src = mem(a, area, &p->src_mr);
 	p->rcv = mem(&p->b, area, &p->rcv_mr);
 	p->wr = mem(&p->b, area, &p->wr_mr);
-	connect_qp(p->qa, p->b.gid, p->qb->qp_num);
-	connect_qp(p->qb, a->gid, p->qa->qp_num);
+	CHECK(th_rc_connect(p->qa, p->b.gid, p->qb->qp_num, 0, (uint8_t)o.timeout, (uint8_t)o.retry_cnt));
+	CHECK(th_rc_connect(p->qb, a->gid, p->qa->qp_num, 0, (uint8_t)o.timeout, (uint8_t)o.retry_cnt));
 	for (uint64_t s = 0; s < o.depth; s++)
 		post_recv(p, s);
 	if (o.verbose) {

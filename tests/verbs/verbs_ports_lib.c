@@ -24,6 +24,8 @@
 
 #include <ciov/ciov.h>
 
+#include "../harness/rc_connect.h"
+
 #define MSGS 32
 #define MSG_LEN 4000 /* two packets at 2048, four at 1024 */
 
@@ -93,38 +95,7 @@ static void side_qp(struct side *s)
 /* INIT, then RTR to (DGID, DQPN) from source GID index SGID, then RTS. */
 static int connect_qp(struct ciov_qp *qp, const uint8_t *dgid, uint32_t dqpn, uint8_t sgid)
 {
-	struct ciov_qp_attr a = {0};
-	int err;
-
-	if (qp->state == CIOV_QPS_RESET) {
-		a.qp_state = CIOV_QPS_INIT;
-		a.port_num = 1;
-		a.qp_access_flags = CIOV_ACCESS_REMOTE_WRITE | CIOV_ACCESS_REMOTE_READ;
-		CHECK(ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_PKEY_INDEX | CIOV_QP_PORT |
-						     CIOV_QP_ACCESS_FLAGS));
-	}
-	a.qp_state = CIOV_QPS_RTR;
-	a.path_mtu = CIOV_MTU_4096; /* capped by the port's */
-	a.dest_qp_num = dqpn;
-	memcpy(a.ah_attr.dgid, dgid, 16);
-	a.ah_attr.port_num = 1;
-	a.ah_attr.sgid_index = sgid;
-	a.ah_attr.hop_limit = 64;
-	a.max_dest_rd_atomic = 16;
-	a.min_rnr_timer = 1;
-	err = ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_AV | CIOV_QP_PATH_MTU |
-					     CIOV_QP_DEST_QPN | CIOV_QP_RQ_PSN |
-					     CIOV_QP_MAX_DEST_RD_ATOMIC | CIOV_QP_MIN_RNR_TIMER);
-	if (err)
-		return err;
-	a.qp_state = CIOV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
-	a.rnr_retry = 7;
-	a.max_rd_atomic = 16;
-	return ciov_modify_qp(qp, &a, CIOV_QP_STATE | CIOV_QP_SQ_PSN | CIOV_QP_TIMEOUT |
-					      CIOV_QP_RETRY_CNT | CIOV_QP_RNR_RETRY |
-					      CIOV_QP_MAX_QP_RD_ATOMIC);
+	return th_rc_connect(qp, dgid, dqpn, sgid, 14, 7);
 }
 
 /* Waits for N successful completions on CQ (10 s at most). */
