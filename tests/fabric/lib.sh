@@ -121,3 +121,19 @@ fab_run() {
 		fail "$desc: no figure in $(cat "$out")"
 	echo "ok: $desc $(jq -r 'select(.kind) | if .bw_bytes_per_sec then "\(.bw_bytes_per_sec / 1e6 | floor) MB/s, \(.msg_per_sec) msg/s" else "\(.t_typical_us) us" end' "$out")"
 }
+
+# fab_wire_ready: what a test that reads the wire needs, or skip: tcpdump,
+# ethtool and python3, and both hosts' veths sending wire packets rather
+# than UDP GSO super-frames (segmentation offload off), so that a capture
+# shows every packet as the peer receives it.
+fab_wire_ready() {
+	local t h ns dev
+	for t in tcpdump ethtool python3; do
+		command -v $t >/dev/null || skip "$t is not installed (make deps)"
+	done
+	for h in A B; do
+		eval "ns=\$NS_$h dev=\$DEV_$h"
+		ip netns exec "$ns" ethtool -K "$dev" tx-udp-segmentation off >/dev/null 2>&1 ||
+			skip "ethtool cannot turn tx-udp-segmentation off on veth"
+	done
+}

@@ -10,15 +10,8 @@
 # packet may exceed the veth MTU (an unsegmented super-frame proves nothing).
 . "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-for t in tcpdump ethtool python3; do
-	command -v $t >/dev/null || skip "$t is not installed (make deps)"
-done
 fab_hosts 2
-for h in A B; do
-	eval "ns=\$NS_$h dev=\$DEV_$h"
-	ip netns exec "$ns" ethtool -K "$dev" tx-udp-segmentation off >/dev/null 2>&1 ||
-		skip "ethtool cannot turn tx-udp-segmentation off on veth"
-done
+fab_wire_ready
 pcap=$FAB_TMP/wire.pcap
 # -Z root: tcpdump drops to its own user, which may not write in FAB_TMP.
 ip netns exec "$NS_A" tcpdump -Z root -i "$DEV_A" -U -s 0 -B 16384 -w "$pcap" udp port 4791 \

@@ -20,17 +20,10 @@
 HERE=$(cd "$(dirname "$0")" && pwd)
 XFER=${CIOV_XFER:-$B/tests/fabric/fabric_xfer}
 [ -x "$XFER" ] || skip "xfer ($XFER) is not built"
-for t in tcpdump ethtool python3; do
-	command -v $t >/dev/null || skip "$t is not installed"
-done
 fab_hosts 2
 
 # ---- 1. tcpdump + independent ICRC
-for h in A B; do
-	eval "ns=\$NS_$h"
-	ip netns exec "$ns" ethtool -K veth0 tx-udp-segmentation off >/dev/null 2>&1 ||
-		skip "ethtool cannot turn tx-udp-segmentation off on veth"
-done
+fab_wire_ready
 pcap=$FAB_TMP/wire.pcap
 ip netns exec "$NS_A" tcpdump -i veth0 -U -s 0 -w "$pcap" udp port 4791 2>"$FAB_TMP/tcpdump.log" &
 tpid=$!
