@@ -70,8 +70,12 @@ void capture_pkt(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct
 		return;
 	memcpy(b, eth, LINK_ETH_BYTES);
 	memcpy(b + LINK_ETH_BYTES, k->hdr, k->iplen + WIRE_UDP_BYTES);
-	if (k->iplen == WIRE_IP4_BYTES)
-		wire_st16(b + LINK_ETH_BYTES + WIRE_IP4_BYTES + 6, 0); /* IPv4: no UDP checksum */
+	if (k->iplen == WIRE_IP4_BYTES) {
+		uint8_t *ip = b + LINK_ETH_BYTES;
+
+		wire_st16(ip + 10, wire_ip4_csum(ip)); /* the kernel writes it per segment */
+		wire_st16(ip + WIRE_IP4_BYTES + 6, 0); /* IPv4: no UDP checksum */
+	}
 	memcpy(b + n, k->seg, k->seglen);
 	capture_frame(p, b, n + k->seglen);
 }

@@ -52,9 +52,8 @@ struct neigh {
 };
 
 struct link_pkt {
-	uint8_t hdr[WIRE_HDR_MAX]; /* IP + UDP + BTH + ext, as this segment */
-	uint8_t trailer[WIRE_TRAILER_MAX];
-	uint16_t hlen, iplen, tlen;
+	uint8_t hdr[WIRE_HDR_MAX]; /* IP + UDP + BTH + ext, as this segment (IP checksum 0) */
+	uint16_t hlen, iplen;
 	uint32_t seglen; /* UDP payload: BTH .. ICRC */
 	uint8_t *seg;	 /* the segment (BTH .. ICRC) in the staging area */
 };

@@ -26,11 +26,12 @@ int link_rx_init(struct port *p)
 }
 
 /* Parses the packet of LEN bytes at IP (that came in a frame with
- * Ethernet header ETH) and hands it on. */
-static int rx_one(struct port *p, const uint8_t *eth_hdr, const uint8_t *ip, size_t len,
+ * Ethernet header ETH) and hands it on. CUT: it was cut out of a GSO frame
+ * whose IP header checked, and its own IPv4 checksum is left 0. */
+static int rx_one(struct port *p, const uint8_t *eth_hdr, uint8_t *ip, size_t len, bool cut,
 		  port_rx_fn *fn, void *arg)
 {
-	struct wire_parse_cfg cfg = {.udp_port = p->udp_port, .pmtu = p->mtu};
+	struct wire_parse_cfg cfg = {.udp_port = p->udp_port, .pmtu = p->mtu, .ip_csum_ok = cut};
 	struct wire_pkt pkt;
 	enum wire_status st = wire_pkt_parse(ip, len, &cfg, &pkt);
 
@@ -40,6 +41,8 @@ static int rx_one(struct port *p, const uint8_t *eth_hdr, const uint8_t *ip, siz
 
 		memcpy(save, eth, sizeof(save));
 		memcpy(eth, eth_hdr, LINK_ETH_BYTES);
+		if (cut && (ip[0] >> 4) == 4 && len >= WIRE_IP4_BYTES)
+			wire_st16(ip + 10, wire_ip4_csum(ip)); /* as it was on the wire */
 		capture_frame(p, eth, len + LINK_ETH_BYTES);
 		memcpy(eth, save, sizeof(save));
 	}
@@ -76,7 +79,7 @@ static int rx_frame(struct port *p, uint8_t *buf, size_t len, port_rx_fn *fn, vo
 	memcpy(eth, buf + sizeof(vh), sizeof(eth));
 	len -= sizeof(vh) + LINK_ETH_BYTES;
 	if (vh.gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return rx_one(p, eth, ip, len, fn, arg);
+		return rx_one(p, eth, ip, len, false, fn, arg);
 	/* A GSO frame: one IP + UDP header, then segments of gso_size. Only
 	 * UDP segmentation (UDP_L4) means that; UFO (IP fragments) does not. */
 	if ((vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_UDP_L4) {
@@ -89,6 +92,11 @@ static int rx_frame(struct port *p, uint8_t *buf, size_t len, port_rx_fn *fn, vo
 	    seg < WIRE_BTH_BYTES + WIRE_ICRC_BYTES || seg > WIRE_PMTU_MAX + 64 ||
 	    (iplen == WIRE_IP6_BYTES && ip[6] != IPPROTO_UDP) ||
 	    (iplen == WIRE_IP4_BYTES && ip[9] != IPPROTO_UDP)) {
+		p->cnt.rcv_errors++;
+		return 0;
+	}
+	/* The frame's IPv4 checksum is checked once, for all its packets. */
+	if (iplen == WIRE_IP4_BYTES && wire_ip4_csum(ip) != 0) {
 		p->cnt.rcv_errors++;
 		return 0;
 	}
@@ -108,12 +116,11 @@ static int rx_frame(struct port *p, uint8_t *buf, size_t len, port_rx_fn *fn, vo
 			wire_st16(h + 2, (uint16_t)(iplen + WIRE_UDP_BYTES + sl));
 			wire_st16(h + 4, (uint16_t)(id0 + i));
 			wire_st16(h + 10, 0);
-			wire_st16(h + 10, wire_ip4_csum(h));
 		} else {
 			wire_st16(h + 4, (uint16_t)(WIRE_UDP_BYTES + sl));
 		}
 		wire_st16(h + iplen + 4, (uint16_t)(WIRE_UDP_BYTES + sl));
-		n += (size_t)rx_one(p, eth, h, iplen + WIRE_UDP_BYTES + sl, fn, arg);
+		n += (size_t)rx_one(p, eth, h, iplen + WIRE_UDP_BYTES + sl, true, fn, arg);
 	}
 	return (int)n;
 }

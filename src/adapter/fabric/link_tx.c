@@ -69,17 +69,56 @@ static uint16_t tx_sport(const struct port_dst *dst)
 	return (uint16_t)(0xc000 | ((h ^ (h >> 16)) & 0x3fff));
 }
 
+static uint32_t tx_copy_crc(uint32_t crc, void *dst, const void *src, size_t len)
+{
+	memcpy(dst, src, len);
+	return wire_icrc_update(crc, dst, len);
+}
+
+/* The IP and UDP headers of packet K, for UDP payload SEGLEN: the packet
+ * before it in frame F (same destination) with this one's ID and lengths,
+ * or built whole for the first packet of a frame. */
+static void tx_ipudp(struct port *p, struct link_frame *f, struct link_pkt *k,
+		     const struct port_dst *dst, uint32_t seglen)
+{
+	struct port_impl *pi = p->impl;
+	uint8_t *ip = k->hdr, *udp = ip + k->iplen;
+	uint16_t udplen = (uint16_t)(WIRE_UDP_BYTES + seglen);
+
+	if (f) {
+		memcpy(ip, pi->pkt[pi->npkts - 1].hdr, k->iplen + WIRE_UDP_BYTES);
+		if (k->iplen == WIRE_IP4_BYTES) {
+			wire_st16(ip + 2, (uint16_t)(WIRE_IP4_BYTES + udplen));
+			wire_st16(ip + 4, (uint16_t)(f->id0 + f->npkts));
+		} else {
+			wire_st16(ip + 4, udplen);
+		}
+		wire_st16(udp + 4, udplen);
+		return;
+	}
+	struct wire_ip_desc ipd = {
+		.family = p->family,
+		.ttl = 64,
+		.id = pi->ip_id,
+		.sport = tx_sport(dst),
+		.dport = p->udp_port,
+	};
+	memcpy(ipd.src, p->addr, 16);
+	memcpy(ipd.dst, dst->ip, 16);
+	wire_ipudp_hdr(ip, &ipd, udplen);
+}
+
 int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_desc *d,
 	    const struct iovec *iov, int iovcnt)
 {
 	struct port_impl *pi = p->impl;
-	struct wire_pkt_desc dd = *d;
+	const struct wire_opcode_info *info = wire_opcode_get(d->bth.opcode);
 	struct link_frame *f;
 	struct link_pkt *k;
-	uint8_t mac[6];
-	size_t paylen = 0, hlen;
-	unsigned iplen = p->family == AF_INET ? WIRE_IP4_BYTES : WIRE_IP6_BYTES;
-	uint32_t seglen;
+	uint8_t mac[6], *seg;
+	size_t paylen = 0, off;
+	unsigned iplen = p->family == AF_INET ? WIRE_IP4_BYTES : WIRE_IP6_BYTES, pad;
+	uint32_t seglen, crc;
 	unsigned niov = 2; /* BTH.., pad + ICRC */
 	int err;
 
@@ -91,14 +130,16 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 		paylen += iov[i].iov_len;
 		niov += iov[i].iov_len != 0;
 	}
+	if (!info->name || (paylen && !(info->mask & WIRE_PAYLOAD)))
+		return -EINVAL;
 	/* Alone in a frame (with the frame's own headers) it must fit. */
 	if (niov + 1 > LINK_FRAME_IOV || paylen > WIRE_PMTU_MAX)
 		return -EMSGSIZE;
 	if (pi->npkts == LINK_TX_PKTS || pi->niov + 2 > LINK_TX_IOV ||
 	    pi->staged + WIRE_HDR_MAX + paylen + WIRE_TRAILER_MAX > LINK_STAGE)
 		return -ENOBUFS;
-	seglen = (uint32_t)(wire_opcode_get(d->bth.opcode)->length + paylen + (-paylen & 3) +
-			    WIRE_ICRC_BYTES);
+	pad = (unsigned)(-paylen & 3);
+	seglen = (uint32_t)(info->length + paylen + pad + WIRE_ICRC_BYTES);
 	f = tx_join(pi, dst, seglen, iplen, niov);
 	if (!f) {
 		if (pi->nframes == LINK_TX_FRAMES)
@@ -108,43 +149,28 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 			return err;
 	}
 	k = &pi->pkt[pi->npkts];
-	dd.ip = (struct wire_ip_desc){
-		.family = p->family,
-		.ttl = 64,
-		.id = f ? (uint16_t)(f->id0 + f->npkts) : pi->ip_id,
-		.sport = tx_sport(dst),
-		.dport = p->udp_port,
-	};
-	memcpy(dd.ip.src, p->addr, 16);
-	memcpy(dd.ip.dst, dst->ip, 16);
-	dd.csum = WIRE_CSUM_PARTIAL;
-	err = wire_pkt_hdr(k->hdr, sizeof(k->hdr), &dd, paylen, &hlen);
-	if (err)
-		return err;
-	k->hlen = (uint16_t)hlen;
 	k->iplen = (uint16_t)iplen;
+	k->hlen = (uint16_t)(iplen + WIRE_UDP_BYTES + info->length);
 	k->seglen = seglen;
+	tx_ipudp(p, f, k, dst, seglen);
+	wire_bth_hdr(k->hdr + iplen + WIRE_UDP_BYTES, info, &d->bth, &d->ext, pad);
 	/* The segment is staged whole, payload copied out of the tenant's
-	 * memory once: the ICRC is computed over exactly the bytes sent (a
-	 * tenant writing its buffer meanwhile cannot make them differ), on a
-	 * copy still in cache, and a frame's segments are one span for the
-	 * kernel to copy (a span per header, payload piece and trailer costs
-	 * it more than this copy). */
-	k->seg = pi->stage + pi->staged;
-	{
-		size_t hl = hlen - iplen - WIRE_UDP_BYTES, off = hl;
-		struct iovec pay;
-
-		memcpy(k->seg, k->hdr + iplen + WIRE_UDP_BYTES, hl);
-		for (int i = 0; i < iovcnt; i++) {
-			memcpy(k->seg + off, iov[i].iov_base, iov[i].iov_len);
-			off += iov[i].iov_len;
-		}
-		pay = (struct iovec){k->seg + hl, paylen};
-		k->tlen = (uint16_t)wire_pkt_finish(k->hdr, hlen, WIRE_CSUM_PARTIAL, &pay, 1,
-						   k->trailer);
-		memcpy(k->seg + off, k->trailer, k->tlen);
+	 * memory once and its ICRC computed in the same pass: over exactly
+	 * the bytes sent (a tenant writing its buffer meanwhile cannot make
+	 * them differ), and a frame's segments are one span for the kernel
+	 * to copy (a span per header, payload piece and trailer costs it more
+	 * than this copy). */
+	k->seg = seg = pi->stage + pi->staged;
+	memcpy(seg, k->hdr + iplen + WIRE_UDP_BYTES, info->length);
+	crc = wire_icrc_hdr(k->hdr, k->hlen);
+	off = info->length;
+	for (int i = 0; i < iovcnt; i++) {
+		crc = tx_copy_crc(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
 	}
+	memset(seg + off, 0, pad);
+	crc = wire_icrc_update(crc, seg + off, pad);
+	wire_icrc_store(seg + off + pad, crc);
 	pi->staged += seglen;
 	if (!f) {
 		f = &pi->frame[pi->nframes++];
@@ -161,10 +187,10 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	pi->npkts++;
 	/* Segments of one frame are adjacent in the stage: one span. */
 	if (f->niov == 2 && (uint8_t *)pi->iov[pi->niov - 1].iov_base +
-					 pi->iov[pi->niov - 1].iov_len == k->seg)
+					 pi->iov[pi->niov - 1].iov_len == seg)
 		pi->iov[pi->niov - 1].iov_len += seglen;
 	else
-		pi->iov[pi->niov++] = (struct iovec){k->seg, seglen};
+		pi->iov[pi->niov++] = (struct iovec){seg, seglen};
 	f->niov = pi->niov - f->iov0;
 	return 0;
 }

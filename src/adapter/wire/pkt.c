@@ -21,6 +21,7 @@
  * the accepted fields as the peer's claims: QPNs, PSNs, keys, virtual
  * addresses and DMA lengths are checked against its own state.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -73,9 +74,17 @@ static uint16_t csum_fold(uint64_t sum)
 
 uint16_t wire_ip4_csum(const void *iphdr)
 {
-	bool odd = false;
+	/* Ten 16-bit words, summed as five 32-bit ones in host order (the
+	 * one's complement sum does not care), then back to wire order. */
+	uint32_t w[5];
+	uint64_t sum = 0;
+	uint16_t r;
 
-	return (uint16_t)~csum_fold(csum_add(0, iphdr, WIRE_IP4_BYTES, &odd));
+	memcpy(w, iphdr, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		sum += w[i];
+	r = (uint16_t)~csum_fold(sum);
+	return ntohs(r);
 }
 
 /* Pseudo-header sum of the packet whose IP header is at IP. */
@@ -125,6 +134,58 @@ static void write_ext(uint8_t *hdr, const struct wire_opcode_info *info,
 		ieth_set_rkey(hdr, e->ieth_rkey);
 }
 
+size_t wire_ipudp_hdr(void *buf, const struct wire_ip_desc *ipd, size_t udplen)
+{
+	uint8_t *ip = buf, *udp;
+	size_t iplen = ipd->family == AF_INET ? WIRE_IP4_BYTES : WIRE_IP6_BYTES;
+
+	if (iplen == WIRE_IP4_BYTES) {
+		ip[0] = 0x45;
+		ip[1] = ipd->tclass;
+		wire_st16(ip + 2, (uint16_t)(iplen + udplen));
+		wire_st16(ip + 4, ipd->id);
+		wire_st16(ip + 6, 0x4000);              /* DF */
+		ip[8] = ipd->ttl ? ipd->ttl : 64;
+		ip[9] = IPPROTO_UDP;
+		wire_st16(ip + 10, 0);
+		memcpy(ip + 12, ipd->src, 4);
+		memcpy(ip + 16, ipd->dst, 4);
+	} else {
+		wire_st32(ip, 6u << 28 | (uint32_t)ipd->tclass << 20 |
+			  (ipd->flow_label & 0xfffff));
+		wire_st16(ip + 4, (uint16_t)udplen);
+		ip[6] = IPPROTO_UDP;
+		ip[7] = ipd->ttl ? ipd->ttl : 64;
+		memcpy(ip + 8, ipd->src, 16);
+		memcpy(ip + 24, ipd->dst, 16);
+	}
+	udp = ip + iplen;
+	wire_st16(udp, ipd->sport);
+	wire_st16(udp + 2, ipd->dport ? ipd->dport : WIRE_ROCE_PORT);
+	wire_st16(udp + 4, (uint16_t)udplen);
+	wire_st16(udp + 6, 0);
+	return iplen;
+}
+
+void wire_bth_hdr(void *buf, const struct wire_opcode_info *info, const struct wire_bth_desc *b,
+		  const struct wire_ext_desc *ext, unsigned pad)
+{
+	uint8_t *bth = buf;
+
+	memset(bth, 0, info->length);
+	bth_set_opcode(bth, b->opcode);
+	bth_set_se(bth, b->se);
+	bth_set_mig(bth, b->mig);
+	bth_set_pad(bth, pad);
+	bth_set_pkey(bth, b->pkey);
+	bth_set_fecn(bth, b->fecn);
+	bth_set_becn(bth, b->becn);
+	bth_set_dqpn(bth, b->dqpn);
+	bth_set_ackreq(bth, b->ackreq);
+	bth_set_psn(bth, b->psn);
+	write_ext(bth, info, ext);
+}
+
 int wire_pkt_hdr(void *buf, size_t cap, const struct wire_pkt_desc *d,
 		 size_t paylen, size_t *hlen)
 {
@@ -132,8 +193,7 @@ int wire_pkt_hdr(void *buf, size_t cap, const struct wire_pkt_desc *d,
 	const struct wire_opcode_info *info = wire_opcode_get(d->bth.opcode);
 	size_t iplen, n, udplen;
 	unsigned int pad = (unsigned int)(-paylen & 3);
-	uint8_t *ip = buf, *udp, *bth;
-	uint64_t sum;
+	uint8_t *ip = buf, *udp;
 
 	if (!info->name || (paylen && !(info->mask & WIRE_PAYLOAD)))
 		return -EINVAL;
@@ -150,48 +210,13 @@ int wire_pkt_hdr(void *buf, size_t cap, const struct wire_pkt_desc *d,
 	if (n > cap || udplen + (iplen == WIRE_IP4_BYTES ? iplen : 0) > 0xffff)
 		return -EMSGSIZE;
 
-	memset(buf, 0, n);
-	if (iplen == WIRE_IP4_BYTES) {
-		ip[0] = 0x45;
-		ip[1] = ipd->tclass;
-		wire_st16(ip + 2, (uint16_t)(iplen + udplen));
-		wire_st16(ip + 4, ipd->id);
-		wire_st16(ip + 6, 0x4000);              /* DF */
-		ip[8] = ipd->ttl ? ipd->ttl : 64;
-		ip[9] = IPPROTO_UDP;
-		memcpy(ip + 12, ipd->src, 4);
-		memcpy(ip + 16, ipd->dst, 4);
+	wire_ipudp_hdr(ip, ipd, udplen);
+	if (iplen == WIRE_IP4_BYTES)
 		wire_st16(ip + 10, wire_ip4_csum(ip));
-	} else {
-		wire_st32(ip, 6u << 28 | (uint32_t)ipd->tclass << 20 |
-			  (ipd->flow_label & 0xfffff));
-		wire_st16(ip + 4, (uint16_t)udplen);
-		ip[6] = IPPROTO_UDP;
-		ip[7] = ipd->ttl ? ipd->ttl : 64;
-		memcpy(ip + 8, ipd->src, 16);
-		memcpy(ip + 24, ipd->dst, 16);
-	}
 	udp = ip + iplen;
-	wire_st16(udp, ipd->sport);
-	wire_st16(udp + 2, ipd->dport ? ipd->dport : WIRE_ROCE_PORT);
-	wire_st16(udp + 4, (uint16_t)udplen);
-	if (d->csum == WIRE_CSUM_PARTIAL) {
-		sum = udp_pseudo_sum(ip, (uint16_t)udplen);
-		wire_st16(udp + 6, csum_fold(sum));
-	}
-
-	bth = udp + WIRE_UDP_BYTES;
-	bth_set_opcode(bth, d->bth.opcode);
-	bth_set_se(bth, d->bth.se);
-	bth_set_mig(bth, d->bth.mig);
-	bth_set_pad(bth, pad);
-	bth_set_pkey(bth, d->bth.pkey);
-	bth_set_fecn(bth, d->bth.fecn);
-	bth_set_becn(bth, d->bth.becn);
-	bth_set_dqpn(bth, d->bth.dqpn);
-	bth_set_ackreq(bth, d->bth.ackreq);
-	bth_set_psn(bth, d->bth.psn);
-	write_ext(bth, info, &d->ext);
+	if (d->csum == WIRE_CSUM_PARTIAL)
+		wire_st16(udp + 6, csum_fold(udp_pseudo_sum(ip, (uint16_t)udplen)));
+	wire_bth_hdr(udp + WIRE_UDP_BYTES, info, &d->bth, &d->ext, pad);
 	*hlen = n;
 	return 0;
 }
@@ -263,7 +288,7 @@ int wire_pkt_build(void *buf, size_t cap, const struct wire_pkt_desc *d,
 
 /* --- Parsing --- */
 
-static enum wire_status parse_ip(const uint8_t *p, size_t len,
+static enum wire_status parse_ip(const uint8_t *p, size_t len, bool csum_ok,
 				 struct wire_pkt *pkt, size_t *iplen)
 {
 	size_t tot;
@@ -285,7 +310,7 @@ static enum wire_status parse_ip(const uint8_t *p, size_t len,
 			return WIRE_IP_FRAGMENT;
 		if (p[9] != IPPROTO_UDP)
 			return WIRE_NOT_UDP;
-		if (wire_ip4_csum(p) != 0)
+		if (!csum_ok && wire_ip4_csum(p) != 0)
 			return WIRE_IP_CSUM;
 		pkt->family = AF_INET;
 		*iplen = WIRE_IP4_BYTES;
@@ -322,7 +347,7 @@ enum wire_status wire_pkt_parse(const void *buf, size_t len,
 	unsigned int pad;
 	enum wire_status st;
 
-	st = parse_ip(p, len, &k, &iplen);
+	st = parse_ip(p, len, cfg && cfg->ip_csum_ok, &k, &iplen);
 	if (st)
 		return st;
 	/* From here on only k.len bytes exist: link padding is not ours. */

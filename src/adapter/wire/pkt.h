@@ -127,11 +127,24 @@ size_t wire_pkt_finish(void *hdr, size_t hlen, enum wire_csum csum,
 		       const struct iovec *iov, int iovcnt,
 		       uint8_t trailer[WIRE_TRAILER_MAX]);
 
+/*
+ * Its parts, for a sender that builds many packets alike (the port):
+ * wire_ipudp_hdr() writes the IP and UDP headers for a UDP payload of
+ * UDPLEN bytes with both checksums 0 (the IPv4 one is masked out of the
+ * ICRC; the sender fills them in where they are needed) and returns the IP
+ * header's length; wire_bth_hdr() writes the BTH and the extension headers
+ * of INFO's opcode (INFO->length bytes) with pad count PAD.
+ */
+size_t wire_ipudp_hdr(void *buf, const struct wire_ip_desc *ipd, size_t udplen);
+void wire_bth_hdr(void *buf, const struct wire_opcode_info *info, const struct wire_bth_desc *b,
+		  const struct wire_ext_desc *ext, unsigned pad);
+
 /* Parser settings. */
 struct wire_parse_cfg {
 	uint16_t udp_port;      /* 0: accept any destination port */
 	uint32_t pmtu;          /* 256..4096; 0 means 4096 */
 	bool no_icrc;           /* skip the ICRC check (a NIC checked it) */
+	bool ip_csum_ok;        /* skip the IPv4 header checksum (checked already) */
 };
 
 /* A packet the parser accepted. Pointers into the caller's buffer. */
