@@ -19,6 +19,7 @@
 
 #include "adapter/adapter.h"
 #include "adapter/fabric/link.h"
+#include "adapter/wire/crc_copy.h"
 
 int link_tx_init(struct port *p)
 {
@@ -67,12 +68,6 @@ static uint16_t tx_sport(const struct port_dst *dst)
 	for (int i = 0; i < 16; i++)
 		h = (h ^ dst->ip[i]) * 16777619u;
 	return (uint16_t)(0xc000 | ((h ^ (h >> 16)) & 0x3fff));
-}
-
-static uint32_t tx_copy_crc(uint32_t crc, void *dst, const void *src, size_t len)
-{
-	memcpy(dst, src, len);
-	return wire_icrc_update(crc, dst, len);
 }
 
 /* The IP and UDP headers of packet K, for UDP payload SEGLEN: the packet
@@ -165,7 +160,7 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	crc = wire_icrc_hdr(k->hdr, k->hlen);
 	off = info->length;
 	for (int i = 0; i < iovcnt; i++) {
-		crc = tx_copy_crc(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
+		crc = wire_crc_copy(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
 	memset(seg + off, 0, pad);
