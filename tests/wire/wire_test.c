@@ -175,6 +175,8 @@ static void test_opcode_table(void **state)
 		assert_int_equal(info->mask & WIRE_EXT_MASK, e->ext);
 		assert_int_equal(!!(info->mask & WIRE_PAYLOAD), e->payload);
 		assert_int_equal(info->length, hand_len(e->ext));
+		/* The port copies BTH + extension headers as WIRE_BTH_EXT_MAX bytes. */
+		assert_true(info->length <= WIRE_BTH_EXT_MAX);
 		/* Offsets: the running sum in wire order; 0 when absent. */
 		unsigned int off = 12;
 		for (size_t h = 0; h < ARRAY_SIZE(order); h++) {

@@ -81,11 +81,15 @@ static void tx_ipudp(struct port *p, struct link_frame *f, struct link_pkt *k,
 	uint16_t udplen = (uint16_t)(WIRE_UDP_BYTES + seglen);
 
 	if (f) {
-		memcpy(ip, pi->pkt[pi->npkts - 1].hdr, k->iplen + WIRE_UDP_BYTES);
+		const uint8_t *prev = pi->pkt[pi->npkts - 1].hdr;
+
+		/* Constant sizes: a copy of a variable size is a string move. */
 		if (k->iplen == WIRE_IP4_BYTES) {
+			memcpy(ip, prev, WIRE_IP4_BYTES + WIRE_UDP_BYTES);
 			wire_st16(ip + 2, (uint16_t)(WIRE_IP4_BYTES + udplen));
 			wire_st16(ip + 4, (uint16_t)(f->id0 + f->npkts));
 		} else {
+			memcpy(ip, prev, WIRE_IP6_BYTES + WIRE_UDP_BYTES);
 			wire_st16(ip + 4, udplen);
 		}
 		wire_st16(udp + 4, udplen);
@@ -131,7 +135,7 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	if (niov + 1 > LINK_FRAME_IOV || paylen > WIRE_PMTU_MAX)
 		return -EMSGSIZE;
 	if (pi->npkts == LINK_TX_PKTS || pi->niov + 2 > LINK_TX_IOV ||
-	    pi->staged + WIRE_HDR_MAX + paylen + WIRE_TRAILER_MAX > LINK_STAGE)
+	    pi->staged + WIRE_BTH_EXT_MAX + paylen + WIRE_TRAILER_MAX > LINK_STAGE)
 		return -ENOBUFS;
 	pad = (unsigned)(-paylen & 3);
 	seglen = (uint32_t)(info->length + paylen + pad + WIRE_ICRC_BYTES);
@@ -156,7 +160,10 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	 * to copy (a span per header, payload piece and trailer costs it more
 	 * than this copy). */
 	k->seg = seg = pi->stage + pi->staged;
-	memcpy(seg, k->hdr + iplen + WIRE_UDP_BYTES, info->length);
+	/* BTH and extension headers: at most WIRE_BTH_EXT_MAX bytes, copied
+	 * as that many (the payload overwrites the rest; the stage and hdr
+	 * have room for it). */
+	memcpy(seg, k->hdr + iplen + WIRE_UDP_BYTES, WIRE_BTH_EXT_MAX);
 	crc = wire_icrc_hdr(k->hdr, k->hlen);
 	off = info->length;
 	for (int i = 0; i < iovcnt; i++) {

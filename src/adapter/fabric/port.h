@@ -117,8 +117,8 @@ struct port *port_route(struct adapter *ad, const uint8_t dgid[16], struct port_
 struct port *port_by_gid(struct adapter *ad, const uint8_t gid[16]);
 
 /*
- * Queues one packet to DST: BTH and extension headers from D (D->ip is
- * filled by the port: addresses, ID, ports, TTL), payload gathered from
+ * Queues one packet to DST: BTH and extension headers from D (only D->bth
+ * and D->ext are read: the port writes the IP and UDP headers itself), payload gathered from
  * IOV at send time (the pointers must stay valid until port_tx_flush()).
  * Consecutive packets to the same DST whose UDP payloads are the same size
  * go out as one GSO super-packet. 0; -EAGAIN while DST's link address is

@@ -218,14 +218,15 @@ void xq_due(struct xq *xq)
 
 void xq_desc(const struct xq *xq, struct wire_pkt_desc *d, uint8_t opcode, uint32_t psn)
 {
-	*d = (struct wire_pkt_desc){
-		.bth = {
-			.opcode = opcode,
-			.pkey = XPORT_PKEY,
-			.dqpn = xq->qp->attr.dest_qp_num,
-			.psn = psn & WIRE_PSN_MASK,
-		},
+	/* Only what port_tx() reads: the BTH and the extension headers (the
+	 * whole descriptor, IP part included, cost a string store per packet). */
+	d->bth = (struct wire_bth_desc){
+		.opcode = opcode,
+		.pkey = XPORT_PKEY,
+		.dqpn = xq->qp->attr.dest_qp_num,
+		.psn = psn & WIRE_PSN_MASK,
 	};
+	memset(&d->ext, 0, sizeof(d->ext));
 }
 
 int xq_tx(struct xq *xq, const struct wire_pkt_desc *d, const struct iovec *iov, int iovcnt)

@@ -28,7 +28,8 @@
 #define WIRE_PMTU_MIN    256
 #define WIRE_PMTU_MAX    4096
 /* Largest header a packet can have: IPv6 + UDP + BTH + RETH + ImmDt. */
-#define WIRE_HDR_MAX     (WIRE_IP6_BYTES + WIRE_UDP_BYTES + 64)
+#define WIRE_BTH_EXT_MAX 64 /* BTH + extension headers of any opcode (40 at most) */
+#define WIRE_HDR_MAX     (WIRE_IP6_BYTES + WIRE_UDP_BYTES + WIRE_BTH_EXT_MAX)
 /* Pad (0..3) + ICRC. */
 #define WIRE_TRAILER_MAX 8
 
