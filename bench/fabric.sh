@@ -2,7 +2,8 @@
 # The fabric port against the kernel's own paths between the same two
 # "hosts" (two network namespaces joined by a veth pair, MTU 1500), all
 # measured in this run (JSON lines on stdout, diagnostics on stderr):
-#  - RDMA WRITE bandwidth at 64 KiB and 1 MiB (path MTU 1024) as a ratio to
+#  - RDMA WRITE bandwidth at 64 KiB and 1 MiB (path MTU 1024), the tenant
+#    polling its CQ and sleeping on a completion channel, as a ratio to
 #    TCP (iperf3, one stream) and to the kernel's best UDP path with the
 #    same payload per packet: UDP GSO sends of 64 KiB into a UDP_GRO socket,
 #    1040-byte datagrams (a RoCE WRITE_MIDDLE at PMTU 1024: BTH 12 + 1024 +
@@ -193,18 +194,28 @@ cperf() {
 
 gso_gbps=$(echo "${udp_gso:-null}" | jq '.rx_gbit_per_s // null')
 tcp_gbps=$(echo "${iperf3:-null}" | jq '.gbit_per_s // null')
+# Two ways for the tenant to wait: polling its CQ (ciov-perf's default,
+# yielding on an empty poll: on two cores it takes CPU from the adapters)
+# and sleeping on a completion channel (--event), as iperf3 sleeps in its
+# socket.
+for mode in poll event; do
 for size in 65536 1048576; do
-	r=$(for _ in 1 2 3; do cperf write bw --size $size --duration "$SECS"; done | median3 bw_bytes_per_sec)
+	ev=
+	[ $mode = event ] && ev=--event
+	# shellcheck disable=SC2086 # $ev is empty or one option
+	r=$(for _ in 1 2 3; do cperf write bw --size $size --duration "$SECS" $ev; done | median3 bw_bytes_per_sec)
 	if [ -z "$r" ]; then
-		skip fabric_bw "ciov-perf write bw --size $size failed: $(tail -n 2 "$errlog" | tr '\n' ' ')"
+		skip fabric_bw "ciov-perf write bw --size $size $ev failed: $(tail -n 2 "$errlog" | tr '\n' ' ')"
 		continue
 	fi
 	echo "$r" | jq -c --argjson tcp "$tcp_gbps" --argjson udp "$gso_gbps" --argjson pmtu $PMTU \
+		--arg wait $mode \
 		'(.bw_bytes_per_sec * 8 / 1e9) as $g |
-		 {bench:"fabric_bw", test, bytes, path_mtu:$pmtu, bw_gbit_per_s:$g,
+		 {bench:"fabric_bw", test, bytes, wait:$wait, path_mtu:$pmtu, bw_gbit_per_s:$g,
 		  iperf3_gbit_per_s:$tcp, udp_gso_gbit_per_s:$udp,
 		  ratio_to_iperf3:(if $tcp then $g / $tcp else null end),
 		  ratio_to_udp_gso:(if $udp then $g / $udp else null end)}'
+done
 done
 
 b50=$(echo "${pp_block:-null}" | jq '.half_rtt_p50_us // null')
