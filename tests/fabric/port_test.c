@@ -682,6 +682,14 @@ static void hostile_frames_are_counted_and_dropped(void **state)
 	print_message("hostile frames: %lu packets dropped\n", errs);
 	assert_true(errs >= 3);
 	assert_int_equal(hb->p4->cnt.rcv_pkts - b0.rcv_pkts, 4);
+	/* The same GSO frame with a wrong IPv4 header checksum (checked once
+	 * per frame, not per packet): none of its packets, one error. */
+	b0 = hb->p4->cnt;
+	pkt[10] ^= 0x01;
+	raw_send(pkt, len, &vh);
+	assert_int_equal(rx_wait(hb->p4, 1, 300), 0);
+	assert_int_equal(hb->p4->cnt.rcv_errors - b0.rcv_errors, 1);
+	assert_int_equal(hb->p4->cnt.rcv_pkts - b0.rcv_pkts, 0);
 }
 
 static void full_batch_refuses_then_flushes_all(void **state)

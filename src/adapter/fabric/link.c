@@ -291,6 +291,8 @@ static int open_packet(struct port *p)
 	err = packet_filter(p, fd);
 	if (err)
 		return err;
+	if (link_rx_ring(p, fd))
+		log_info("port %s: no receive ring, reading with recvmmsg", p->name);
 	/* Bind last: nothing arrives before the filter is in place. */
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
 		return -errno;
@@ -346,6 +348,7 @@ static void port_free(struct port *p)
 		if (pi->rsv_fd >= 0)
 			close(pi->rsv_fd);
 		neigh_close(p);
+		link_rx_ring_free(p);
 		free(pi->rxbuf);
 		free(pi->stage);
 		free(pi);

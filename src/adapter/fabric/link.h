@@ -33,6 +33,12 @@
 /* Receive buffers (one 64 KiB GSO frame each). */
 #define LINK_RX_BUFS 16
 #define LINK_RX_BUF (sizeof(struct virtio_net_hdr) + LINK_ETH_BYTES + 65536 + 64)
+/* The receive ring (PACKET_RX_RING, TPACKET_V2): slots of LINK_RING_FRAME
+ * bytes, which hold any packet up to a 1500-byte MTU; a larger frame (a
+ * GSO frame) is also queued on the socket and read from there. */
+#define LINK_RING_FRAME 2048
+#define LINK_RING_BLOCK (64 * 1024)
+#define LINK_RING_BLOCKS 256
 /* The staging area: every segment of a batch, contiguous per frame. */
 #define LINK_STAGE ((size_t)LINK_TX_FRAMES * 65536)
 #define LINK_NEIGH 16
@@ -91,6 +97,8 @@ struct port_impl {
 	unsigned niov;
 	/* Receive. */
 	uint8_t *rxbuf; /* LINK_RX_BUFS * LINK_RX_BUF */
+	uint8_t *ring;	/* the receive ring, NULL: recvmmsg only */
+	unsigned ring_frames, ring_next;
 	uint8_t *stage;	/* LINK_STAGE: the batch's segments, frame after frame */
 	size_t staged;
 	struct neigh neigh[LINK_NEIGH];
@@ -122,5 +130,9 @@ void capture_pkt(struct port *p, const uint8_t eth[LINK_ETH_BYTES], const struct
 /* link_tx.c / link_rx.c */
 int link_tx_init(struct port *p);
 int link_rx_init(struct port *p);
+/* Sets up the receive ring on FD (before bind): 0, or -errno and the port
+ * reads with recvmmsg. link_rx_ring_free() unmaps it. */
+int link_rx_ring(struct port *p, int fd);
+void link_rx_ring_free(struct port *p);
 
 #endif
