@@ -194,7 +194,7 @@ static struct json_object *cfg_json(const struct port_cfg *cfg)
 	return o;
 }
 
-static struct json_object *port_json(const struct port *p)
+static struct json_object *port_json(struct port *p)
 {
 	struct json_object *o, *gids = json_object_new_array(), *g = json_object_new_object();
 	const struct capture *c = capture_of(p);
@@ -217,6 +217,7 @@ static struct json_object *port_json(const struct port *p)
 	json_object_object_add(g, "type", json_object_new_string("RoCEv2"));
 	json_object_array_add(gids, g);
 	json_object_object_add(o, "gids", gids);
+	port_rx_sync(p);
 	json_object_object_add(o, "counters", counters_json(&p->cnt));
 	vl_counters_json(o, &p->vl);
 	json_object_object_add(o, "capture", c ? json_object_new_string(c->file) : NULL);
@@ -296,7 +297,7 @@ static struct json_object *no_port(const char *name)
 /* ------------------------------------------------------------------------ */
 /* Commands. */
 
-static struct json_object *port_reply(const struct port *p)
+static struct json_object *port_reply(struct port *p)
 {
 	struct json_object *r = admin_ok();
 

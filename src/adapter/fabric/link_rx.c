@@ -219,6 +219,16 @@ static int rx_ring(struct port *p, port_rx_fn *fn, void *arg, int budget)
 	return delivered;
 }
 
+void port_rx_sync(struct port *p)
+{
+	struct tpacket_stats st = {0};
+	socklen_t len = sizeof(st);
+
+	/* Reading the statistics resets them: each drop is added once. */
+	if (p->up && !getsockopt(p->impl->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len))
+		p->cnt.rcv_overruns += st.tp_drops;
+}
+
 int port_rx_poll(struct port *p, port_rx_fn *fn, void *arg, int budget)
 {
 	struct port_impl *pi = p->impl;

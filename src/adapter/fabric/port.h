@@ -42,6 +42,7 @@ struct adapter;
 	X(rcv_errors, "packets dropped as malformed (parser verdicts)")        \
 	X(icrc_errors, "packets dropped for a bad ICRC")                       \
 	X(rcv_discards, "well-formed packets dropped (unknown QP, bad key, out of window)") \
+	X(rcv_overruns, "packets the kernel dropped for want of room (receive ring or buffer full)") \
 	X(xmit_discards, "packets the kernel refused to send")                 \
 	X(retransmits, "packets sent again (go-back-N, READ re-requests)")     \
 	X(naks_sent, "NAKs sent (sequence, RNR, access, invalid, operational)") \
@@ -148,6 +149,9 @@ int port_rx_poll(struct port *p, port_rx_fn *fn, void *arg, int budget);
 /* The fd that becomes readable when packets arrive (the engine watches
  * it while asleep). */
 int port_rx_fd(const struct port *p);
+/* Adds to cnt.rcv_overruns what the kernel dropped since the last call
+ * (PACKET_STATISTICS); counters shown to a user are synced first. */
+void port_rx_sync(struct port *p);
 
 /* GID of an IPv4 address (::ffff:a.b.c.d) or an IPv6 one. */
 void port_gid_of(int family, const uint8_t ip[16], uint8_t gid[16]);
