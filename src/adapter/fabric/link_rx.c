@@ -16,7 +16,7 @@
  *
  * Security model: everything in a frame is hostile. The vnet header's
  * sizes, the IP header length and the segment size are checked against
- * what recvmmsg returned before any is used; each packet then goes through
+ * the frame's length (from the ring slot or recv) before any is used; each packet then goes through
  * wire_pkt_parse() (framing, lengths, ICRC) before the transport sees it.
  */
 #include <errno.h>
@@ -190,11 +190,14 @@ static int rx_slot(struct port *p, struct tpacket2_hdr *h, uint32_t st, port_rx_
 		}
 		return rx_frame(p, pi->rxbuf, (size_t)n, fn, arg);
 	}
-	/* Cut short with no copy queued (the socket's buffer was full), or
-	 * a layout that does not fit the slot: dropped. */
-	if (h->tp_snaplen < h->tp_len || h->tp_mac < sizeof(*h) + vh ||
-	    (size_t)h->tp_mac + h->tp_snaplen > LINK_RING_FRAME) {
-		p->cnt.rcv_discards++;
+	/* Cut short with no copy queued: the socket's buffer was full, an
+	 * overrun the kernel does not count (PACKET_STATISTICS) itself. */
+	if (h->tp_snaplen < h->tp_len) {
+		p->cnt.rcv_overruns++;
+		return 0;
+	}
+	if (h->tp_mac < sizeof(*h) + vh || (size_t)h->tp_mac + h->tp_snaplen > LINK_RING_FRAME) {
+		p->cnt.rcv_errors++;
 		return 0;
 	}
 	return rx_frame(p, (uint8_t *)h + h->tp_mac - vh, h->tp_snaplen + vh, fn, arg);
