@@ -220,6 +220,46 @@ static void touches_nothing_outside_src_and_dst_pages(void **state)
 	munmap(dp - pg, (size_t)pg * 3);
 }
 
+/* A prefix (16 to 128 bytes, read only) then a span: the CRC of the two
+ * one after the other, the span copied (wire_crc_copy_pre) or only read
+ * (wire_crc_pre), nothing else written. */
+static void a_prefix_folds_as_the_bytes_in_front(void **state)
+{
+	uint8_t *pre = xmalloc(16 + 128), *src = xmalloc(16 + 600);
+	uint8_t *area = xmalloc(GUARD + 16 + 600 + GUARD), *whole = xmalloc(128 + 600);
+
+	fill(pre, 16 + 128);
+	fill(src, 16 + 600);
+	for (size_t prelen = 16; prelen <= 128; prelen += 16)
+		for (size_t len = 0; len <= 600; len += len < 300 ? 1 : 7) {
+			const uint8_t *p = pre + len % 16, *s = src + (len / 16) % 16;
+			uint8_t *dst = area + GUARD + len % 7;
+			uint32_t crc0 = len % 3 ? rnd() : 0, want, got;
+
+			memcpy(whole, p, prelen);
+			memcpy(whole + prelen, s, len);
+			want = crc32_gzip_refl(crc0, whole, prelen + len);
+			memset(area, GUARD_BYTE, GUARD + 16 + 600 + GUARD);
+			got = wire_crc_copy_pre(crc0, p, prelen, dst, s, len);
+			if (got != want)
+				fail_msg("copy: prefix %zu len %zu: crc %08x, want %08x", prelen, len, got, want);
+			if (len)
+				assert_memory_equal(dst, s, len);
+			for (uint8_t *b = area; b < area + GUARD + 16 + 600 + GUARD; b++)
+				if ((b < dst || b >= dst + len) && *b != GUARD_BYTE)
+					fail_msg("prefix %zu len %zu: byte %td outside dst written", prelen,
+						 len, b - dst);
+			got = wire_crc_pre(crc0, p, prelen, s, len);
+			if (got != want)
+				fail_msg("no copy: prefix %zu len %zu: crc %08x, want %08x", prelen, len,
+					 got, want);
+		}
+	free(pre);
+	free(src);
+	free(area);
+	free(whole);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +269,7 @@ int main(void)
 		cmocka_unit_test(random_lengths_to_70000_match_isal),
 		cmocka_unit_test(chained_over_any_split_equals_whole),
 		cmocka_unit_test(touches_nothing_outside_src_and_dst_pages),
+		cmocka_unit_test(a_prefix_folds_as_the_bytes_in_front),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,8 +114,8 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	const struct wire_opcode_info *info = wire_opcode_get(d->bth.opcode);
 	struct link_frame *f;
 	struct link_pkt *k;
-	uint8_t mac[6], *seg;
-	size_t paylen = 0, off;
+	uint8_t mac[6], *seg, pre[WIRE_ICRC_PRE_MAX];
+	size_t paylen = 0, off, prelen;
 	unsigned iplen = p->family == AF_INET ? WIRE_IP4_BYTES : WIRE_IP6_BYTES, pad;
 	uint32_t seglen, crc;
 	unsigned niov = 2; /* BTH.., pad + ICRC */
@@ -164,14 +164,20 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	 * as that many (the payload overwrites the rest; the stage and hdr
 	 * have room for it). */
 	memcpy(seg, k->hdr + iplen + WIRE_UDP_BYTES, WIRE_BTH_EXT_MAX);
-	crc = wire_icrc_hdr(k->hdr, k->hlen);
+	/* The masked headers and the first span are one fold. */
+	prelen = wire_icrc_pre(pre, k->hdr, k->hlen);
 	off = info->length;
+	crc = wire_crc_copy_pre(WIRE_ICRC_PRE_STATE, pre, prelen, seg + off,
+				iovcnt ? iov[0].iov_base : NULL, iovcnt ? iov[0].iov_len : 0);
 	for (int i = 0; i < iovcnt; i++) {
-		crc = wire_crc_copy(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
+		if (i)
+			crc = wire_crc_copy(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	memset(seg + off, 0, pad);
-	crc = wire_icrc_update(crc, seg + off, pad);
+	if (pad) {
+		memset(seg + off, 0, pad);
+		crc = wire_icrc_update(crc, seg + off, pad);
+	}
 	wire_icrc_store(seg + off + pad, crc);
 	pi->staged += seglen;
 	if (!f) {

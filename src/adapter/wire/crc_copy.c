@@ -20,6 +20,7 @@
  *   K = (uint64_t)bitrev32(r) << 1;
  */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <isa-l/crc.h>
@@ -79,64 +80,25 @@ PCLMUL static inline __m128i fold(__m128i x, __m128i k)
 			     _mm_clmulepi64_si128(x, k, 0x11));
 }
 
-/* The 16 bytes at S, also stored at D. */
-PCLMUL static inline __m128i move16(uint8_t *d, const uint8_t *s)
+/* The 16 bytes at S, also stored at D when COPY. */
+PCLMUL static inline __m128i move16(uint8_t *d, const uint8_t *s, bool copy)
 {
 	__m128i v = _mm_loadu_si128((const __m128i *)s);
 
-	_mm_storeu_si128((__m128i *)d, v);
+	if (copy)
+		_mm_storeu_si128((__m128i *)d, v);
 	return v;
 }
 
-PCLMUL static uint32_t crc_copy_pclmul(uint32_t crc, void *dst, const void *src, size_t len)
+/* The finished CRC (zlib convention) of a 128-bit fold state X: 128 -> 96
+ * bits (X * x^32 in bits 0..95, times x^32), then 96 -> 64 (X * x^32 in
+ * the low qword, times x^64), then Barrett: q = floor(T1 * mu / x^32),
+ * crc = low 32 coefficients of T + q * P. */
+PCLMUL static inline uint32_t reduce(__m128i x)
 {
 	const __m128i lo32 = _mm_set_epi32(0, 0, 0, -1);
-	const uint8_t *s = src;
-	uint8_t *d = dst;
-	__m128i x = _mm_cvtsi32_si128((int)~crc), t, k;
+	__m128i k = kload(kred), t;
 
-	if (len < 16)
-		return wire_crc_copy_generic(crc, dst, src, len);
-	if (len >= 16 * LANES) {
-		__m128i v[LANES];
-
-#pragma GCC unroll 8
-		for (int i = 0; i < LANES; i++)
-			v[i] = move16(d + 16 * i, s + 16 * i);
-		v[0] = _mm_xor_si128(v[0], x);
-		s += 16 * LANES, d += 16 * LANES, len -= 16 * LANES;
-		k = kload(kfold[LANES]);
-		for (; len >= 16 * LANES; s += 16 * LANES, d += 16 * LANES, len -= 16 * LANES)
-#pragma GCC unroll 8
-			for (int i = 0; i < LANES; i++)
-				v[i] = _mm_xor_si128(fold(v[i], k), move16(d + 16 * i, s + 16 * i));
-		/* each lane moved down to the end of the last one */
-		x = v[LANES - 1];
-#pragma GCC unroll 8
-		for (int i = 0; i < LANES - 1; i++)
-			x = _mm_xor_si128(x, fold(v[i], kload(kfold[LANES - 1 - i])));
-	} else {
-		x = _mm_xor_si128(x, move16(d, s));
-		s += 16, d += 16, len -= 16;
-	}
-	k = kload(kfold[1]);
-	for (; len >= 16; s += 16, d += 16, len -= 16)
-		x = _mm_xor_si128(fold(x, k), move16(d, s));
-	if (len) {
-		/* R = LEN tail bytes: X * x^8R + tail. The first R bytes of X go
-		 * 128 bits down (fold), the rest shift by R bytes and the tail
-		 * comes in from the last 16 bytes, loaded (and stored) again. */
-		__m128i last = move16(d + len - 16, s + len - 16);
-		__m128i m = _mm_loadu_si128((const __m128i *)(shuf + 16 + len));
-
-		t = _mm_shuffle_epi8(x, _mm_loadu_si128((const __m128i *)(shuf + len)));
-		x = _mm_blendv_epi8(_mm_shuffle_epi8(x, m), last, m);
-		x = _mm_xor_si128(x, fold(t, k));
-	}
-	/* 128 -> 96 bits (X * x^32 in bits 0..95, times x^32), then 96 -> 64
-	 * (X * x^32 in the low qword, times x^64), then Barrett:
-	 * q = floor(T1 * mu / x^32), crc = low 32 coefficients of T + q * P. */
-	k = kload(kred);
 	x = _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_srli_si128(x, 8));
 	x = _mm_xor_si128(_mm_clmulepi64_si128(_mm_and_si128(x, lo32), k, 0x10),
 			  _mm_srli_si128(x, 4));
@@ -144,6 +106,83 @@ PCLMUL static uint32_t crc_copy_pclmul(uint32_t crc, void *dst, const void *src,
 	t = _mm_clmulepi64_si128(_mm_and_si128(x, lo32), k, 0x00);
 	t = _mm_clmulepi64_si128(_mm_and_si128(t, lo32), k, 0x10);
 	return ~(uint32_t)_mm_extract_epi32(_mm_xor_si128(x, t), 1);
+}
+
+/*
+ * The CRC continued from CRC over PRE (PRELEN bytes, a multiple of 16, only
+ * read) then the LEN bytes at S, stored at D when COPY. The state enters
+ * the first block read: XORed into it (the initial state, ~CRC) or, after
+ * a prefix, moved 128 bits down first (the fold of everything before it).
+ */
+PCLMUL static inline __attribute__((always_inline)) uint32_t
+crc_fold(uint32_t crc, const uint8_t *pre, size_t prelen, uint8_t *d, const uint8_t *s,
+	 size_t len, bool copy)
+{
+	__m128i x = _mm_cvtsi32_si128((int)~crc), t, k = kload(kfold[1]);
+
+	if (prelen) {
+		x = _mm_xor_si128(x, _mm_loadu_si128((const __m128i *)pre));
+		for (size_t i = 16; i < prelen; i += 16)
+			x = _mm_xor_si128(fold(x, k), _mm_loadu_si128((const __m128i *)(pre + i)));
+		if (len < 16)
+			crc = reduce(x);
+		else
+			x = fold(x, k);
+	}
+	if (len < 16) {
+		if (copy)
+			return wire_crc_copy_generic(crc, d, s, len);
+		return crc32_gzip_refl(crc, s, len);
+	}
+	if (len >= 16 * LANES) {
+		__m128i v[LANES];
+
+#pragma GCC unroll 8
+		for (int i = 0; i < LANES; i++)
+			v[i] = move16(d + 16 * i, s + 16 * i, copy);
+		v[0] = _mm_xor_si128(v[0], x);
+		s += 16 * LANES, d += 16 * LANES, len -= 16 * LANES;
+		k = kload(kfold[LANES]);
+		for (; len >= 16 * LANES; s += 16 * LANES, d += 16 * LANES, len -= 16 * LANES)
+#pragma GCC unroll 8
+			for (int i = 0; i < LANES; i++)
+				v[i] = _mm_xor_si128(fold(v[i], k), move16(d + 16 * i, s + 16 * i, copy));
+		/* each lane moved down to the end of the last one */
+		x = v[LANES - 1];
+#pragma GCC unroll 8
+		for (int i = 0; i < LANES - 1; i++)
+			x = _mm_xor_si128(x, fold(v[i], kload(kfold[LANES - 1 - i])));
+		k = kload(kfold[1]);
+	} else {
+		x = _mm_xor_si128(x, move16(d, s, copy));
+		s += 16, d += 16, len -= 16;
+	}
+	for (; len >= 16; s += 16, d += 16, len -= 16)
+		x = _mm_xor_si128(fold(x, k), move16(d, s, copy));
+	if (len) {
+		/* R = LEN tail bytes: X * x^8R + tail. The first R bytes of X go
+		 * 128 bits down (fold), the rest shift by R bytes and the tail
+		 * comes in from the last 16 bytes, loaded (and stored) again. */
+		__m128i last = move16(d + len - 16, s + len - 16, copy);
+		__m128i m = _mm_loadu_si128((const __m128i *)(shuf + 16 + len));
+
+		t = _mm_shuffle_epi8(x, _mm_loadu_si128((const __m128i *)(shuf + len)));
+		x = _mm_blendv_epi8(_mm_shuffle_epi8(x, m), last, m);
+		x = _mm_xor_si128(x, fold(t, k));
+	}
+	return reduce(x);
+}
+
+PCLMUL static uint32_t crc_copy_pclmul(uint32_t crc, const uint8_t *pre, size_t prelen,
+				       void *dst, const void *src, size_t len)
+{
+	return crc_fold(crc, pre, prelen, dst, src, len, true);
+}
+
+PCLMUL static uint32_t crc_pclmul(uint32_t crc, const uint8_t *pre, size_t prelen,
+				  const void *src, size_t len)
+{
+	return crc_fold(crc, pre, prelen, NULL, src, len, false);
 }
 
 static int use_pclmul;
@@ -157,6 +196,21 @@ __attribute__((constructor)) static void crc_copy_pick(void)
 uint32_t wire_crc_copy(uint32_t crc, void *dst, const void *src, size_t len)
 {
 	if (__builtin_expect(use_pclmul, 1))
-		return crc_copy_pclmul(crc, dst, src, len);
+		return crc_copy_pclmul(crc, NULL, 0, dst, src, len);
 	return wire_crc_copy_generic(crc, dst, src, len);
+}
+
+uint32_t wire_crc_copy_pre(uint32_t crc, const void *pre, size_t prelen, void *dst,
+			   const void *src, size_t len)
+{
+	if (__builtin_expect(use_pclmul, 1))
+		return crc_copy_pclmul(crc, pre, prelen, dst, src, len);
+	return wire_crc_copy_generic(crc32_gzip_refl(crc, pre, prelen), dst, src, len);
+}
+
+uint32_t wire_crc_pre(uint32_t crc, const void *pre, size_t prelen, const void *src, size_t len)
+{
+	if (__builtin_expect(use_pclmul, 1))
+		return crc_pclmul(crc, pre, prelen, src, len);
+	return crc32_gzip_refl(crc32_gzip_refl(crc, pre, prelen), src, len);
 }

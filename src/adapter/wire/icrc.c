@@ -5,6 +5,7 @@
 
 #include <isa-l/crc.h>
 
+#include "adapter/wire/crc_copy.h"
 #include "adapter/wire/hdr.h"
 #include "adapter/wire/icrc.h"
 
@@ -25,17 +26,20 @@ uint32_t wire_icrc_updatev(uint32_t crc, const struct iovec *iov, int iovcnt)
 	return crc;
 }
 
-uint32_t wire_icrc_hdr(const void *ip, size_t hdr_len)
+/* The masked pseudo header of wire_icrc_hdr(), laid out for a CRC from a
+ * zero state: the initial state ~0 cancels the stand-in's first four 0xff
+ * bytes, and zeros in front of a CRC from a zero state change nothing, so
+ * the header is pushed to the end of a whole number of 16-byte blocks. */
+size_t wire_icrc_pre(uint8_t pre[WIRE_ICRC_PRE_MAX], const void *ip, size_t hdr_len)
 {
-	uint8_t ps[LRH_STANDIN + IP6_BYTES + UDP_BYTES + WIRE_BTH_BYTES];
 	const uint8_t *p = ip;
 	size_t iplen = (p[0] >> 4) == 6 ? IP6_BYTES : IP4_BYTES;
-	size_t n = iplen + UDP_BYTES + WIRE_BTH_BYTES;
-	uint8_t *q = ps + LRH_STANDIN, *udp = q + iplen, *bth = udp + UDP_BYTES;
-	uint32_t crc;
+	size_t len = (LRH_STANDIN + hdr_len + 15) & ~(size_t)15;
+	uint8_t *q = pre + len - hdr_len, *udp = q + iplen, *bth = udp + UDP_BYTES;
 
-	memset(ps, 0xff, LRH_STANDIN);
-	memcpy(q, p, n);
+	memset(pre, 0, len - hdr_len - LRH_STANDIN / 2);
+	memset(q - LRH_STANDIN / 2, 0xff, LRH_STANDIN / 2);
+	memcpy(q, p, hdr_len);
 	if (iplen == IP4_BYTES) {
 		q[1] = 0xff;                    /* TOS: DSCP + ECN */
 		q[8] = 0xff;                    /* TTL */
@@ -47,16 +51,23 @@ uint32_t wire_icrc_hdr(const void *ip, size_t hdr_len)
 	}
 	udp[6] = udp[7] = 0xff;                 /* UDP checksum */
 	bth[4] = 0xff;                          /* resv8a: FECN, BECN, reserved */
-	crc = crc32_gzip_refl(0, ps, LRH_STANDIN + n);
-	if (hdr_len > n)
-		crc = crc32_gzip_refl(crc, p + n, hdr_len - n);
-	return crc;
+	return len;
+}
+
+uint32_t wire_icrc_hdr(const void *ip, size_t hdr_len)
+{
+	uint8_t pre[WIRE_ICRC_PRE_MAX];
+	size_t n = wire_icrc_pre(pre, ip, hdr_len);
+
+	return crc32_gzip_refl(WIRE_ICRC_PRE_STATE, pre, n);
 }
 
 uint32_t wire_icrc(const void *ip, size_t len)
 {
 	const uint8_t *p = ip;
 	size_t n = ((p[0] >> 4) == 6 ? IP6_BYTES : IP4_BYTES) + UDP_BYTES + WIRE_BTH_BYTES;
+	uint8_t pre[WIRE_ICRC_PRE_MAX];
+	size_t pn = wire_icrc_pre(pre, ip, n);
 
-	return crc32_gzip_refl(wire_icrc_hdr(ip, n), p + n, len - n);
+	return wire_crc_pre(WIRE_ICRC_PRE_STATE, pre, pn, p + n, len - n);
 }

@@ -36,6 +36,18 @@
  */
 uint32_t wire_icrc_hdr(const void *ip, size_t hdr_len);
 
+/*
+ * The same pseudo header (the IP header at IP up to IP + HDR_LEN, masked),
+ * written to PRE for wire_crc_copy_pre() / wire_crc_pre() so that the
+ * header and the payload after it are one fold: zeros in front up to a
+ * multiple of 16 bytes, the length returned. Start the CRC from
+ * WIRE_ICRC_PRE_STATE (a zero state: PRE holds the initial one).
+ * HDR_LEN at most WIRE_ICRC_PRE_MAX - 8.
+ */
+#define WIRE_ICRC_PRE_MAX 128
+#define WIRE_ICRC_PRE_STATE 0xffffffffu
+size_t wire_icrc_pre(uint8_t pre[WIRE_ICRC_PRE_MAX], const void *ip, size_t hdr_len);
+
 /* Continue a running ICRC over LEN more bytes (payload, pad). */
 uint32_t wire_icrc_update(uint32_t crc, const void *buf, size_t len);
 
