@@ -7,7 +7,11 @@
 #    TCP (iperf3, one stream) and to the kernel's best UDP path with the
 #    same payload per packet: UDP GSO sends of 64 KiB into a UDP_GRO socket,
 #    1040-byte datagrams (a RoCE WRITE_MIDDLE at PMTU 1024: BTH 12 + 1024 +
-#    ICRC 4);
+#    ICRC 4); and to the wire's floor (bench-wire-floor): the adapter's
+#    own road, AF_PACKET UDP GSO frames with a CRC computed and checked
+#    over every segment, but no transport at all, what any RoCEv2
+#    transport on that road pays at least (where TCP is above the floor,
+#    1.0x TCP is out of reach);
 #  - 8-byte RDMA WRITE latency (p50) as a ratio to the half round trip of an
 #    8-byte UDP ping-pong, blocking (the kernel's path) and spinning on
 #    MSG_DONTWAIT (the fair peer of a polling adapter).
@@ -89,6 +93,7 @@ if command -v iperf3 >/dev/null; then
 else
 	skip fabric_iperf3 "iperf3 is not installed (make deps)"
 fi
+tcp_gbps=$(echo "${iperf3:-null}" | jq '.gbit_per_s // null')
 
 # ---- UDP GSO -> GRO, 1040-byte datagrams ------------------------------
 gso_once() {
@@ -111,6 +116,28 @@ if [ -x "$BL/bench-udp-gso-pair" ]; then
 	gso_once --no-gso --no-gro | jq -c '.bench = "fabric_udp_plain"'
 else
 	skip fabric_udp_gso "bench-udp-gso-pair is not built"
+fi
+
+# ---- the wire's floor: AF_PACKET GSO + ICRC, no transport -------------
+FLOOR=$B/bench/bench-wire-floor
+floor_once() {
+	nextport
+	nsx "$NS_B" "$FLOOR" --server --bind "$IP_B" --port $port >/dev/null &
+	local s=$!
+	nsx "$NS_A" "$FLOOR" --client "$IP_B" --port $port --seconds "$SECS" --payload $PAYLOAD --json
+	wait $s 2>/dev/null
+}
+floor=
+if [ -x "$FLOOR" ]; then
+	floor=$(for _ in 1 2 3; do floor_once; done | median3 rx_gbit_per_s)
+	if [ -n "$floor" ]; then
+		echo "$floor" | jq -c --argjson tcp "$tcp_gbps" '.bench = "fabric_wire_floor" |
+			.ratio_to_iperf3 = (if $tcp then .rx_gbit_per_s / $tcp else null end)'
+	else
+		skip fabric_wire_floor "bench-wire-floor failed"
+	fi
+else
+	skip fabric_wire_floor "bench-wire-floor is not built"
 fi
 
 # ---- UDP ping-pong, 8 bytes, blocking and spinning --------------------
@@ -193,7 +220,7 @@ cperf() {
 }
 
 gso_gbps=$(echo "${udp_gso:-null}" | jq '.rx_gbit_per_s // null')
-tcp_gbps=$(echo "${iperf3:-null}" | jq '.gbit_per_s // null')
+floor_gbps=$(echo "${floor:-null}" | jq '.rx_gbit_per_s // null')
 # Two ways for the tenant to wait: polling its CQ (ciov-perf's default,
 # yielding on an empty poll: on two cores it takes CPU from the adapters)
 # and sleeping on a completion channel (--event), as iperf3 sleeps in its
@@ -208,13 +235,14 @@ for size in 65536 1048576; do
 		skip fabric_bw "ciov-perf write bw --size $size $ev failed: $(tail -n 2 "$errlog" | tr '\n' ' ')"
 		continue
 	fi
-	echo "$r" | jq -c --argjson tcp "$tcp_gbps" --argjson udp "$gso_gbps" --argjson pmtu $PMTU \
-		--arg wait $mode \
+	echo "$r" | jq -c --argjson tcp "$tcp_gbps" --argjson udp "$gso_gbps" \
+		--argjson floor "$floor_gbps" --argjson pmtu $PMTU --arg wait $mode \
 		'(.bw_bytes_per_sec * 8 / 1e9) as $g |
 		 {bench:"fabric_bw", test, bytes, wait:$wait, path_mtu:$pmtu, bw_gbit_per_s:$g,
-		  iperf3_gbit_per_s:$tcp, udp_gso_gbit_per_s:$udp,
+		  iperf3_gbit_per_s:$tcp, udp_gso_gbit_per_s:$udp, wire_floor_gbit_per_s:$floor,
 		  ratio_to_iperf3:(if $tcp then $g / $tcp else null end),
-		  ratio_to_udp_gso:(if $udp then $g / $udp else null end)}'
+		  ratio_to_udp_gso:(if $udp then $g / $udp else null end),
+		  ratio_to_wire_floor:(if $floor then $g / $floor else null end)}'
 done
 done
 

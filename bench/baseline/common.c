@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* Baseline benchmarks: shared helpers (options, clock, percentiles). */
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -123,4 +126,29 @@ int bl_wait(pid_t pid)
 	if (waitpid(pid, &st, 0) < 0)
 		return 1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+int bl_ctl_exchange(int fd, const struct sockaddr_in *to, void *m, size_t len, uint32_t magic,
+		    uint32_t want, int timeout_ms)
+{
+	uint8_t r[256];
+	uint32_t head[2];
+
+	if (len > sizeof(r))
+		return -1;
+	for (int waited = 0; waited < timeout_ms; waited += 100) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		sendto(fd, m, len, 0, (const struct sockaddr *)to, sizeof(*to));
+		while (poll(&p, 1, 100) > 0) {
+			if (recv(fd, r, sizeof(r), 0) != (ssize_t)len)
+				continue;
+			memcpy(head, r, sizeof(head));
+			if (head[0] == magic && head[1] == want) {
+				memcpy(m, r, len);
+				return 0;
+			}
+		}
+	}
+	return -1;
 }

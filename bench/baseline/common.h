@@ -35,6 +35,14 @@ void *bl_shared(size_t len);
 /* Waits for a child; returns its exit status (or 1 if it died). */
 int bl_wait(pid_t pid);
 
+struct sockaddr_in;
+/* A control exchange over UDP: sends the LEN-byte message M (it starts with
+ * two uint32_t, magic and op) to TO every 100 ms until a reply of LEN bytes
+ * with MAGIC and op WANT arrives, which is copied into M; -1 after
+ * TIMEOUT_MS. */
+int bl_ctl_exchange(int fd, const struct sockaddr_in *to, void *m, size_t len, uint32_t magic,
+		    uint32_t want, int timeout_ms);
+
 #define BL_LINE 64 /* cache line */
 
 #endif

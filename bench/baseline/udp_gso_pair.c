@@ -309,26 +309,6 @@ static int server(const struct opts *o)
 
 /* ---- client ---------------------------------------------------------- */
 
-/* Sends m until a reply with op want arrives (timeout_ms in all). */
-static int exchange(int fd, const struct sockaddr_in *to, struct ctl_msg *m, uint32_t want,
-		    int timeout_ms)
-{
-	for (int waited = 0; waited < timeout_ms; waited += 100) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		struct ctl_msg r;
-
-		sendto(fd, m, sizeof(*m), 0, (const struct sockaddr *)to, sizeof(*to));
-		while (poll(&p, 1, 100) > 0) {
-			if (recv(fd, &r, sizeof(r), 0) == (ssize_t)sizeof(r) &&
-			    r.magic == CTL_MAGIC && r.op == want) {
-				*m = r;
-				return 0;
-			}
-		}
-	}
-	return -1;
-}
-
 static int client(const struct opts *o, FILE *out)
 {
 	struct sockaddr_in dst = peer_addr(o->addr, o->port),
@@ -370,7 +350,7 @@ static int client(const struct opts *o, FILE *out)
 		iov[i] = (struct iovec){buf, o->payload};
 		mm[i].msg_hdr = (struct msghdr){.msg_iov = &iov[i], .msg_iovlen = 1};
 	}
-	if (exchange(ctl, &cdst, &m, CTL_HELLO_ACK, 10000)) {
+	if (bl_ctl_exchange(ctl, &cdst, &m, sizeof(m), CTL_MAGIC, CTL_HELLO_ACK, 10000)) {
 		fprintf(stderr, "udp_gso_pair: no server at %s:%u\n", o->addr, o->port + 1);
 		return 1;
 	}
@@ -422,7 +402,7 @@ static int client(const struct opts *o, FILE *out)
 	/* Let the receiver drain what is in flight before asking. */
 	usleep(50000);
 	m = (struct ctl_msg){.magic = CTL_MAGIC, .op = CTL_END};
-	if (exchange(ctl, &cdst, &m, CTL_STATS, 5000)) {
+	if (bl_ctl_exchange(ctl, &cdst, &m, sizeof(m), CTL_MAGIC, CTL_STATS, 5000)) {
 		fprintf(stderr, "udp_gso_pair: the server did not report\n");
 		return 1;
 	}
