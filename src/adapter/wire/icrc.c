@@ -8,6 +8,7 @@
 #include "adapter/wire/crc_copy.h"
 #include "adapter/wire/hdr.h"
 #include "adapter/wire/icrc.h"
+#include "adapter/wire/pkt.h"
 
 #define LRH_STANDIN 8
 #define IP4_BYTES 20
@@ -30,6 +31,9 @@ uint32_t wire_icrc_updatev(uint32_t crc, const struct iovec *iov, int iovcnt)
  * zero state: the initial state ~0 cancels the stand-in's first four 0xff
  * bytes, and zeros in front of a CRC from a zero state change nothing, so
  * the header is pushed to the end of a whole number of 16-byte blocks. */
+_Static_assert(LRH_STANDIN + WIRE_HDR_MAX <= WIRE_ICRC_PRE_MAX,
+	       "any packet's headers fit the pseudo header buffer");
+
 size_t wire_icrc_pre(uint8_t pre[WIRE_ICRC_PRE_MAX], const void *ip, size_t hdr_len)
 {
 	const uint8_t *p = ip;
