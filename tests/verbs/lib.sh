@@ -96,6 +96,11 @@ finish() {
 # A TCP port per run, away from the tools' defaults (18515, 18515+).
 PORT=$((30000 + $$ % 20000))
 
+# The tools' output line by line, so that what a tool printed before a
+# timeout killed it is still in its file (stdio buffers a file whole).
+LINEBUF=
+command -v stdbuf >/dev/null && LINEBUF="stdbuf -oL"
+
 # pair TIMEOUT TOOL ARGS...: server on endpoint a, client on endpoint b
 # (localhost), each with "-p PORT"; output in $T/srv.out and $T/cli.out.
 # Returns 0 if both exit 0.
@@ -104,13 +109,13 @@ pair() {
 	shift
 	PORT=$((PORT + 1))
 	# shellcheck disable=SC2086
-	timeout "$to" $HOST_B "$RUN" --endpoint a "$@" -p $PORT >"$T/srv.out" 2>&1 &
+	timeout "$to" $HOST_B "$RUN" --endpoint a $LINEBUF "$@" -p $PORT >"$T/srv.out" 2>&1 &
 	local sp=$!
 	local c=1
 	# the client retries while the server is not listening yet
 	for _ in $(seq 50); do
 		# shellcheck disable=SC2086
-		timeout "$to" $HOST_A "$RUN" --endpoint b "$@" -p $PORT $SERVER_ADDR >"$T/cli.out" 2>&1
+		timeout "$to" $HOST_A "$RUN" --endpoint b $LINEBUF "$@" -p $PORT $SERVER_ADDR >"$T/cli.out" 2>&1
 		c=$?
 		grep -qi "couldn't connect\|Couldn't connect\|Unable to open file descriptor" "$T/cli.out" || break
 		sleep 0.1
