@@ -16,8 +16,9 @@
  *
  * Security model: everything in a frame is hostile. The vnet header's
  * sizes, the IP header length and the segment size are checked against
- * the frame's length (from the ring slot or recv) before any is used; each packet then goes through
- * wire_pkt_parse() (framing, lengths, ICRC) before the transport sees it.
+ * the frame's length (from the ring slot or recv) before any is used;
+ * each packet then goes through wire_pkt_parse() (framing, lengths, ICRC)
+ * before the transport sees it.
  */
 #include <errno.h>
 #include <linux/if_packet.h>

@@ -171,9 +171,9 @@ int port_tx(struct port *p, const struct port_dst *dst, const struct wire_pkt_de
 	off = info->length;
 	crc = wire_crc_copy_pre(WIRE_ICRC_PRE_STATE, pre, prelen, seg + off,
 				iovcnt ? iov[0].iov_base : NULL, iovcnt ? iov[0].iov_len : 0);
-	for (int i = 0; i < iovcnt; i++) {
-		if (i)
-			crc = wire_crc_copy(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
+	off += iovcnt ? iov[0].iov_len : 0;
+	for (int i = 1; i < iovcnt; i++) {
+		crc = wire_crc_copy(crc, seg + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
 	if (pad) {
