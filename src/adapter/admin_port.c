@@ -495,6 +495,7 @@ static struct json_object *cmd_port_set(struct admin_conn *ac, struct adapter *a
 	if (err) {
 		if (p) {
 			p->vl.cfg = old_vl.cfg;
+			port_vl_derive(&p->vl);
 			memcpy(p->vl.deficit, old_vl.deficit, sizeof(p->vl.deficit));
 			p->vl.high_run = old_vl.high_run;
 		} else {

@@ -54,6 +54,21 @@ int dma_copy(struct dma_cursor *dst, struct dma_cursor *src, uint64_t len)
 	return 0;
 }
 
+int64_t dma_copy_pkts(struct dma_cursor *dst, struct dma_cursor *src, uint64_t len,
+		      uint64_t pkt, bool (*stop)(const void *arg), const void *arg)
+{
+	uint64_t done = 0;
+
+	while (done < len && !(done && stop(arg))) {
+		uint64_t n = len - done < pkt ? len - done : pkt;
+
+		if (dma_copy(dst, src, n))
+			return -EFAULT;
+		done += n;
+	}
+	return (int64_t)done;
+}
+
 void dma_skip(struct dma_cursor *c, uint64_t len)
 {
 	if (!c->mmu) {

@@ -12,6 +12,7 @@
 #ifndef CIOV_DMA_H
 #define CIOV_DMA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -44,6 +45,12 @@ static inline void dma_cursor_buf(struct dma_cursor *c, void *buf)
 
 /* Copies LEN bytes from SRC to DST, advancing both. 0 or -EFAULT. */
 int dma_copy(struct dma_cursor *dst, struct dma_cursor *src, uint64_t len);
+
+/* As dma_copy, a packet of PKT bytes at a time, looking at STOP(ARG)
+ * before each packet but the first: the bytes copied (at least one packet,
+ * so that a copy always progresses), or -EFAULT. */
+int64_t dma_copy_pkts(struct dma_cursor *dst, struct dma_cursor *src, uint64_t len,
+		      uint64_t pkt, bool (*stop)(const void *arg), const void *arg);
 
 /* Advances C by LEN bytes without copying (resuming a partial message). */
 void dma_skip(struct dma_cursor *c, uint64_t len);

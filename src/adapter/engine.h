@@ -134,6 +134,12 @@ struct engine {
 	bool rates; /* some rate setting exists: passes go through sched.c */
 	uint32_t chunk; /* bytes a message moves per step (the scheduler may lower it) */
 	uint32_t step;	/* under the scheduler: bytes a QP moves per turn */
+	/* When set, a step copies PKT bytes at a time and ends early (between
+	 * two packets, or two messages) once PREEMPT(PREEMPT_ARG) is true:
+	 * a low-priority turn that high-priority work interrupts. */
+	bool (*preempt)(const void *arg);
+	const void *preempt_arg;
+	uint32_t pkt;
 	bool held;  /* work waits for a cap to refill */
 	uint64_t sched_last_ns; /* the scheduler's previous pass */
 	uint64_t wakeups;

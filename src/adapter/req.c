@@ -370,22 +370,31 @@ static int req_move(struct qp *qp, struct qp *peer)
 {
 	struct req *r = &qp->x.req;
 	const struct ciov_send_wqe *w = &r->w.wqe;
+	struct engine *e = &qp->obj.ep->ad->engine;
 	struct dma_seg rseg = {w->remote_addr, r->len};
-	struct dma_cursor local, remote;
+	struct dma_cursor local, remote, *to, *from;
 	uint64_t n = r->len - r->done;
+	int64_t m;
 
-	if (n > qp->obj.ep->ad->engine.chunk)
-		n = qp->obj.ep->ad->engine.chunk;
+	if (n > e->chunk)
+		n = e->chunk;
 	cursor_local(qp, &local);
 	if (op_needs_recv(w->opcode) && w->opcode != CIOV_WR_RDMA_WRITE_WITH_IMM)
 		dma_cursor_sgl(&remote, peer->obj.ep->iommu, peer->x.resp.seg, peer->x.resp.nseg);
 	else
 		dma_cursor_sgl(&remote, peer->obj.ep->iommu, &rseg, 1);
 	dma_skip(&remote, r->done);
-	r->done += n;
-	if (w->opcode == CIOV_WR_RDMA_READ)
-		return dma_copy(&local, &remote, n);
-	return dma_copy(&remote, &local, n);
+	to = w->opcode == CIOV_WR_RDMA_READ ? &local : &remote;
+	from = to == &local ? &remote : &local;
+	if (!e->preempt) {
+		r->done += n;
+		return dma_copy(to, from, n);
+	}
+	m = dma_copy_pkts(to, from, n, e->pkt, e->preempt, e->preempt_arg);
+	if (m < 0)
+		return (int)m;
+	r->done += (uint64_t)m;
+	return 0;
 }
 
 /* IBA 9.4.5: the atomic, on the responder's memory, result to the local
@@ -679,6 +688,8 @@ bool req_step(struct qp *qp, uint64_t now)
 
 		work |= moved;
 		if (!moved || qp->x.req.state != REQ_IDLE || before == REQ_ERROR)
+			break;
+		if (e->preempt && e->preempt(e->preempt_arg))
 			break;
 		bytes += qp->x.req.last_len;
 	}

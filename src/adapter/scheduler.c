@@ -15,8 +15,14 @@
 /* Token bucket depth: this long at the rate, and never below two chunks,
  * so a cap shapes the average without starving a large message. */
 #define SCHED_BURST_NS 2000000ull
-/* The smallest step on loopback under VL arbitration: one 4 KiB MTU. */
+/* The smallest low-priority turn on loopback under VL arbitration: one
+ * 4 KiB MTU. */
 #define VLARB_CHUNK_MIN 4096u
+/* IBA 7.6.9: the arbiter chooses between packets. A low-priority turn
+ * copies in packets of this size and looks at the high-priority VLs
+ * between them, so a high-priority request waits for one such copy at
+ * most (about 0.1 us; a whole 16 KiB turn doubled a ping-pong's p99). */
+#define VLARB_PKT 1024u
 /* High-priority QPs a pass remembers, to look at them between low turns
  * (beyond that it scans every QP). */
 #define SCHED_HI_MAX 32
@@ -69,14 +75,29 @@ int64_t vlarb_quantum(const struct port_qos *q, unsigned vl)
 	return w * VLARB_WEIGHT_UNIT;
 }
 
+void port_vl_derive(struct port_vl *v)
+{
+	v->arb = !port_qos_is_default(&v->cfg);
+	v->high_vls = 0;
+	for (unsigned vl = 0; vl < VLARB_VLS; vl++) {
+		v->high_vls |= vlarb_is_high(&v->cfg, vl) ? 1u << vl : 0;
+		v->quantum[vl] = vlarb_quantum(&v->cfg, vl);
+	}
+}
+
+static bool vl_high(const struct port_vl *v, unsigned vl)
+{
+	return v->high_vls & (1u << vl);
+}
+
 static void place_of(struct qp *qp, struct place *pl)
 {
 	pl->port = xport_qp_port(qp);
 	/* UD's SL is per AH (IBA 10.2.3): its datagrams count on SL 0. */
 	pl->sl = qp->type == CIOV_QPT_RC ? qp->attr.ah_attr.sl & (VLARB_SLS - 1) : 0;
 	pl->vl = pl->port ? pl->port->vl.cfg.sl2vl[pl->sl] % VLARB_VLS : 0;
-	pl->arb = pl->port && !port_qos_is_default(&pl->port->vl.cfg);
-	pl->cls = pl->arb && vlarb_is_high(&pl->port->vl.cfg, pl->vl) ? SCHED_HIGH : SCHED_LOW;
+	pl->arb = pl->port && pl->port->vl.arb;
+	pl->cls = pl->arb && vl_high(&pl->port->vl, pl->vl) ? SCHED_HIGH : SCHED_LOW;
 }
 
 /* Whether high-priority work must let one low-priority turn go first. */
@@ -95,35 +116,35 @@ static bool high_limited(const struct port *p)
  * (so that one large message does not cost a pass per quantum). */
 static bool vl_replenish(struct port *p)
 {
-	const struct port_qos *q = &p->vl.cfg;
+	struct port_vl *v = &p->vl;
 	bool any = false;
 
 	for (int hi = 0; hi < 2; hi++) {
 		int64_t k = 0;
 
 		for (unsigned vl = 0; vl < VLARB_VLS; vl++) {
-			int64_t qv = vlarb_quantum(q, vl), need;
+			int64_t qv = v->quantum[vl], need;
 
-			if (!(p->vl.busy & (1u << vl)) || vlarb_is_high(q, vl) != !hi || !qv)
+			if (!(v->busy & (1u << vl)) || vl_high(v, vl) != !hi || !qv)
 				continue;
-			if (p->vl.deficit[vl] > 0) {
+			if (v->deficit[vl] > 0) {
 				k = 0;
 				break;
 			}
-			need = (-p->vl.deficit[vl] + qv) / qv;
+			need = (-v->deficit[vl] + qv) / qv;
 			if (!k || need < k)
 				k = need;
 		}
 		if (!k)
 			continue;
 		for (unsigned vl = 0; vl < VLARB_VLS; vl++) {
-			int64_t qv = vlarb_quantum(q, vl);
+			int64_t qv = v->quantum[vl];
 
-			if (vlarb_is_high(q, vl) != !hi || !qv)
+			if (vl_high(v, vl) != !hi || !qv)
 				continue;
-			p->vl.deficit[vl] += k * qv;
-			if (p->vl.deficit[vl] > qv)
-				p->vl.deficit[vl] = qv; /* an idle VL banks one round */
+			v->deficit[vl] += k * qv;
+			if (v->deficit[vl] > qv)
+				v->deficit[vl] = qv; /* an idle VL banks one round */
 		}
 		any = true;
 	}
@@ -146,7 +167,7 @@ bool sched_active(struct adapter *ad)
 	if (ad->rate_groups.n)
 		return true;
 	for (unsigned i = 0; i < ad->nports; i++)
-		if (!port_qos_is_default(&ad->ports[i]->vl.cfg))
+		if (ad->ports[i]->vl.arb)
 			return true;
 	while ((ep = pool_next(&ad->endpoints, &h)))
 		if (node_set(&ep->rate))
@@ -362,32 +383,63 @@ static bool may_step(struct pass *ps, struct qp *qp, const struct place *pl, int
 	return true;
 }
 
-/* The bytes a low-priority step of a QP on VL of port Q moves: what the
+/* The bytes a low-priority turn of a QP on VL of port V moves: what the
  * VL's weights give it per round (IBA 7.6.9: the arbiter moves on after
- * weight x 64 bytes), within [VLARB_CHUNK_MIN, ENGINE_CHUNK]. That is the
- * longest a high-priority request waits for a low-priority turn. */
-static uint32_t vl_chunk(const struct port_qos *q, unsigned vl)
+ * weight x 64 bytes), within [VLARB_CHUNK_MIN, ENGINE_CHUNK]. */
+static uint32_t vl_chunk(const struct port_vl *v, unsigned vl)
 {
-	int64_t c = vlarb_quantum(q, vl);
+	int64_t c = v->quantum[vl];
 
 	return c < VLARB_CHUNK_MIN ? VLARB_CHUNK_MIN : c > ENGINE_CHUNK ? ENGINE_CHUNK : (uint32_t)c;
 }
 
+/* Whether a high-priority QP of the pass has work it may start (a low
+ * turn ends at the next packet boundary then). */
+static bool high_waiting(const void *arg)
+{
+	const struct pass *ps = arg;
+
+	for (unsigned i = 0; i < ps->nhi; i++)
+		if (qp_has_work(ps->hi[i]) && under_caps(&ps->hi[i]->obj.ep->rate))
+			return true;
+	return false;
+}
+
+/* A low-priority turn under VL arbitration: up to TURN bytes, which
+ * high-priority work interrupts at the next packet unless the turn is
+ * one that high_limit grants (ALL). Whether it moved anything. */
+static bool low_turn(struct pass *ps, struct qp *qp, uint32_t turn, bool all)
+{
+	struct engine *e = ps->e;
+	bool w;
+
+	e->chunk = e->step = turn;
+	if (ps->nhi && !all) {
+		e->preempt = high_waiting;
+		e->preempt_arg = ps;
+		e->pkt = VLARB_PKT;
+	}
+	w = req_step(qp, ps->now);
+	e->chunk = ENGINE_CHUNK;
+	e->step = ENGINE_STEP;
+	e->preempt = NULL;
+	return w;
+}
+
 /* QP's turn in PHASE; CAP, when not 0, bounds the bytes it may move (a
- * low-priority turn that high_limit grants is one packet's worth). Whether
- * it moved anything. */
+ * low-priority turn that high_limit grants is one 4 KiB packet, and goes
+ * whole). Whether it moved anything. */
 static bool step(struct pass *ps, struct qp *qp, const struct place *pl, int phase, uint32_t cap)
 {
 	uint64_t before = qp_moved(qp), b;
 	bool w;
 
-	/* Low-priority turns are short, so that high priority waits little
-	 * for one; high-priority turns are the engine's usual. */
+	/* Low-priority turns yield to high priority at every packet; the
+	 * high-priority turns are the engine's usual. */
 	if (pl->arb && pl->cls == SCHED_LOW)
-		ps->e->chunk = ps->e->step = cap ? cap : vl_chunk(&pl->port->vl.cfg, pl->vl);
-	w = req_step(qp, ps->now);
-	ps->e->chunk = ENGINE_CHUNK;
-	ps->e->step = ENGINE_STEP;
+		w = low_turn(ps, qp, cap ? cap : vl_chunk(&pl->port->vl, pl->vl), cap);
+	else
+		w = req_step(qp, ps->now);
 
 	ps->work |= w;
 	b = qp_moved(qp) - before;

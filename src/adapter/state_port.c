@@ -129,6 +129,7 @@ void port_cfg_of(const struct port *p, struct port_cfg *cfg)
 void port_set_qos(struct port *p, const struct port_qos *q)
 {
 	p->vl.cfg = *q;
+	port_vl_derive(&p->vl);
 	/* The arbiter starts a fresh round; the byte counters stay. */
 	memset(p->vl.deficit, 0, sizeof(p->vl.deficit));
 	p->vl.high_run = 0;

@@ -58,6 +58,11 @@ struct port_vl {
 	uint32_t open;		    /* VLs with deficit left when the pass began */
 	uint64_t sl_bytes[VLARB_SLS]; /* bytes sent per SL (requests) */
 	uint64_t vl_bytes[VLARB_VLS]; /* bytes sent per VL */
+	/* What the arbiter reads of cfg on every turn, derived by
+	 * port_vl_derive whenever cfg changes. */
+	bool arb;		    /* cfg is not the default: the port arbitrates */
+	uint8_t high_vls;	    /* VLs with a weight in the high table (bit per VL) */
+	int64_t quantum[VLARB_VLS]; /* vlarb_quantum of each VL */
 };
 
 /* ---- Configuration (vlarb_cfg.c) ---- */
@@ -90,5 +95,7 @@ bool vlarb_is_high(const struct port_qos *q, unsigned vl);
 /* A VL's bytes per arbitration round in its class: the sum of its
  * entries' weights times 64 (entries of the table it is served from). */
 int64_t vlarb_quantum(const struct port_qos *q, unsigned vl);
+/* Sets V's derived fields from V->cfg: after every change of cfg. */
+void port_vl_derive(struct port_vl *v);
 
 #endif

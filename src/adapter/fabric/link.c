@@ -394,6 +394,7 @@ int port_add(struct adapter *ad, const char *name, const char *addr, uint16_t ud
 	p->udp_port = udp ? udp : WIRE_ROCE_PORT;
 	p->mtu_cfg = mtu;
 	port_qos_default(&p->vl.cfg); /* no VLs until `port set` */
+	port_vl_derive(&p->vl);
 	if (inet_pton(AF_INET, addr, p->addr) == 1) {
 		p->family = AF_INET;
 	} else if (inet_pton(AF_INET6, addr, p->addr) == 1) {
