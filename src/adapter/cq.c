@@ -154,6 +154,12 @@ int cq_post(struct cq *cq, const struct ciov_cqe *cqe, bool solicited)
 			async_post(&cq->obj, CIOV_EVENT_CQ_ERR);
 		return err;
 	}
+	/* The tenant arms, then polls (its atomic add is a full barrier); we
+	 * publish the CQE, then look at the arm. Store then load on each side:
+	 * without a full barrier here our load may pass our store, and the
+	 * tenant's poll miss the CQE while we miss the arm, an event lost and
+	 * a tenant asleep for good (ibv_rc_pingpong -e hung 1 run in ~86). */
+	ring_fence();
 	/* Pairs with the release store of arm_seq in ciov_req_notify_cq():
 	 * arm_solicited is read as the tenant set it for this arm. */
 	arm = ring_load_acquire(&ctrl->arm_seq);

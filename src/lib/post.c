@@ -294,7 +294,9 @@ int ciov_req_notify_cq(struct ciov_cq *pub, int solicited_only)
 	ring_store_relaxed(&c->arm_solicited, solicited_only != 0);
 	/* Pairs with ciovd's acquire of arm_seq in cq_post(): arm_solicited
 	 * is visible with the new arm. The add is atomic so that two threads
-	 * arming at once each count. */
-	__atomic_add_fetch(&c->arm_seq, 1, __ATOMIC_RELEASE);
+	 * arming at once each count, and a full barrier (as cq_post's fence):
+	 * the caller's poll after it must not read the CQ before the arm is
+	 * visible, or a CQE published meanwhile has neither poll nor event. */
+	__atomic_add_fetch(&c->arm_seq, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }

@@ -24,4 +24,16 @@ for tool in ibv_rc_pingpong ibv_ud_pingpong ibv_srq_pingpong; do
 		report "${tool}_${mode}_validated" "$before"
 	done
 done
+# Across hosts, a long event-mode run: a completion published while the
+# tenant re-arms its CQ must reach it by poll or by event (a lost one left
+# both sides asleep, in 3 of 4 such runs before cq_post's fence).
+if [ -n "${CIOV_VERBS_FABRIC:-}" ]; then
+	before=$FAILED
+	pair 120 ibv_rc_pingpong -d ciov0 -g 0 -n 20000 -e &&
+		for f in "$T/srv.out" "$T/cli.out"; do
+			it=$(awk '/iters in/ { print $1 }' "$f")
+			[ "$it" = 20000 ] || fail "ibv_rc_pingpong event 20000: iterations '$it'"
+		done
+	report ibv_rc_pingpong_event_20000 "$before"
+fi
 finish
