@@ -56,7 +56,8 @@ struct pass {
 /* ------------------------------------------------------------------------ */
 /* VL arbitration. */
 
-bool vlarb_is_high(const struct port_qos *q, unsigned vl)
+/* Whether VL has a nonzero weight in the high-priority table. */
+static bool vlarb_is_high(const struct port_qos *q, unsigned vl)
 {
 	for (unsigned i = 0; i < q->high.n; i++)
 		if (q->high.e[i].vl == vl && q->high.e[i].weight)
@@ -64,7 +65,9 @@ bool vlarb_is_high(const struct port_qos *q, unsigned vl)
 	return false;
 }
 
-int64_t vlarb_quantum(const struct port_qos *q, unsigned vl)
+/* A VL's bytes per arbitration round in its class: the sum of its
+ * entries' weights times 64 (entries of the table it is served from). */
+static int64_t vlarb_quantum(const struct port_qos *q, unsigned vl)
 {
 	const struct vlarb_table *t = vlarb_is_high(q, vl) ? &q->high : &q->low;
 	int64_t w = 0;

@@ -62,7 +62,7 @@ struct port_vl {
 	 * port_vl_derive whenever cfg changes. */
 	bool arb;		    /* cfg is not the default: the port arbitrates */
 	uint8_t high_vls;	    /* VLs with a weight in the high table (bit per VL) */
-	int64_t quantum[VLARB_VLS]; /* vlarb_quantum of each VL */
+	int64_t quantum[VLARB_VLS]; /* each VL's bytes per round in its class */
 };
 
 /* ---- Configuration (vlarb_cfg.c) ---- */
@@ -90,11 +90,6 @@ void vlarb_table_str(const struct vlarb_table *t, char *out, size_t len);
 
 /* ---- Arbitration (scheduler.c) ---- */
 
-/* Whether VL has a nonzero weight in the high-priority table. */
-bool vlarb_is_high(const struct port_qos *q, unsigned vl);
-/* A VL's bytes per arbitration round in its class: the sum of its
- * entries' weights times 64 (entries of the table it is served from). */
-int64_t vlarb_quantum(const struct port_qos *q, unsigned vl);
 /* Sets V's derived fields from V->cfg: after every change of cfg. */
 void port_vl_derive(struct port_vl *v);
 
