@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CIOV_ABI_VERSION 1
+#define CIOV_ABI_VERSION 2
 #define CIOV_CTL_MAGIC 0x564f4943u /* "CIOV" read as a little-endian u32 */
 #define CIOV_RING_MAGIC 0x47524943u /* "CIRG" */
 
@@ -682,7 +682,13 @@ struct ciov_cqe {
 	uint8_t flags;	/* enum ciov_wc_flags */
 	uint8_t sl;
 	uint16_t pkey_index;
-	uint16_t rsvd;
+	/* The low 16 bits of the ring index of the WQE this completes (its
+	 * QP's SQ for a send completion, its RQ for a receive one; not
+	 * meaningful for a receive from an SRQ). A WQE's slot stays the
+	 * tenant's to reuse only once it has polled this CQE (or a later one
+	 * of the same queue): a work request is outstanding until its
+	 * completion is polled. Queues hold at most 2^15 entries. */
+	uint16_t wqe_idx;
 };
 _Static_assert(sizeof(struct ciov_cqe) == 32, "cqe");
 

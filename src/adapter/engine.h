@@ -86,6 +86,7 @@ void qp_counters_add(struct qp_counters *sum, const struct qp_counters *c);
 struct resp {
 	bool have_wqe;
 	bool from_srq;
+	uint16_t wqe_idx; /* its index in the RQ (ciov_cqe.wqe_idx) */
 	struct ciov_recv_wqe wqe;
 	struct dma_seg seg[ENGINE_MAX_SGE];
 	uint32_t nseg;

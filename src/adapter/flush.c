@@ -22,6 +22,7 @@ unsigned engine_flush(struct qp *qp)
 			.status = CIOV_WC_WR_FLUSH_ERR,
 			.opcode = CIOV_WC_OP_RECV,
 			.qp_num = qp->qpn,
+			.wqe_idx = qp->x.resp.wqe_idx,
 		};
 
 		qp->x.resp.have_wqe = false;

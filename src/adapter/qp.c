@@ -89,6 +89,7 @@ static int qp_flush_ring(struct qp *qp, struct ring *r, struct cq *cq)
 		struct ciov_cqe cqe = {
 			.status = CIOV_WC_WR_FLUSH_ERR,
 			.qp_num = qp->qpn,
+			.wqe_idx = (uint16_t)r->idx,
 		};
 
 		if (r->kind == CIOV_RING_SQ) {

@@ -82,8 +82,10 @@ void req_post_completion(struct qp *qp, const struct ciov_send_wqe *w, uint64_t 
 		qp->x.cnt.msgs_out[op]++;
 		qp->x.cnt.bytes_out[op] += len;
 	}
-	/* Free the slot before the tenant can see the completion: a tenant
-	 * that polls it and posts at once must find room. */
+	/* The WQE in hand is the ring's next: its index goes in the CQE
+	 * (libciov frees the slot for posting when the CQE is polled). */
+	uint16_t idx = (uint16_t)qp->sq.idx;
+
 	ring_pop(&qp->sq);
 	qp->x.cnt.completions[status]++;
 	if (signaled || status != CIOV_WC_SUCCESS) {
@@ -93,6 +95,7 @@ void req_post_completion(struct qp *qp, const struct ciov_send_wqe *w, uint64_t 
 			.opcode = (uint8_t)qp_wc_opcode(op),
 			.byte_len = (uint32_t)len,
 			.qp_num = qp->qpn,
+			.wqe_idx = idx,
 		};
 
 		if (cq_post(qp->send_cq, &cqe, false))

@@ -36,8 +36,9 @@ int resp_take_recv(struct qp *qp)
 	err = ring_peek(ring, w.raw);
 	if (err)
 		return -EAGAIN; /* empty, or corrupt and now in error: no WQE */
+	*rs = (struct resp){.have_wqe = true, .from_srq = qp->srq != NULL, .wqe = w.wqe,
+			    .wqe_idx = (uint16_t)ring->idx};
 	ring_pop(ring);
-	*rs = (struct resp){.have_wqe = true, .from_srq = qp->srq != NULL, .wqe = w.wqe};
 	if (w.wqe.num_sge > max_sge)
 		return CIOV_WC_LOC_LEN_ERR;
 	for (uint32_t i = 0; i < w.wqe.num_sge; i++) {
@@ -74,6 +75,7 @@ void resp_complete(struct qp *qp, enum ciov_wc_status status, enum ciov_wc_opcod
 		.qp_num = qp->qpn,
 		.src_qp = src_qp,
 		.sl = qp->attr.ah_attr.sl,
+		.wqe_idx = rs->wqe_idx,
 	};
 
 	if (!rs->have_wqe)

@@ -194,6 +194,66 @@ void ciov_ack_cq_events(struct ciov_cq *pub, unsigned nevents)
 }
 
 /* ------------------------------------------------------------------------ */
+/* A CQ's QPs, by QPN: poll_cq finds the queue a CQE frees a slot of. */
+
+/* Which of Q's chains is CQ's: 0 for its send CQ, 1 for a distinct
+ * receive CQ. */
+static unsigned cq_chain(const struct qp_priv *q, const struct cq_priv *cq)
+{
+	return q->pub.send_cq == &cq->pub ? 0 : 1;
+}
+
+static void cq_link(struct cq_priv *cq, struct qp_priv *q)
+{
+	struct qp_priv **head = &cq->qps[q->pub.qp_num % CQ_QP_BUCKETS];
+
+	pthread_spin_lock(&cq->ring.lock);
+	q->cq_next[cq_chain(q, cq)] = *head;
+	*head = q;
+	pthread_spin_unlock(&cq->ring.lock);
+}
+
+static void cq_unlink(struct cq_priv *cq, struct qp_priv *q)
+{
+	struct qp_priv **p = &cq->qps[q->pub.qp_num % CQ_QP_BUCKETS];
+
+	pthread_spin_lock(&cq->ring.lock);
+	while (*p && *p != q)
+		p = &(*p)->cq_next[cq_chain(*p, cq)];
+	if (*p)
+		*p = q->cq_next[cq_chain(q, cq)];
+	if (cq->last_qp == q)
+		cq->last_qp = NULL;
+	pthread_spin_unlock(&cq->ring.lock);
+}
+
+void lib_cq_link_qp(struct qp_priv *q)
+{
+	cq_link(cq_priv_of(q->pub.send_cq), q);
+	if (q->pub.recv_cq != q->pub.send_cq)
+		cq_link(cq_priv_of(q->pub.recv_cq), q);
+}
+
+void lib_cq_unlink_qp(struct qp_priv *q)
+{
+	cq_unlink(cq_priv_of(q->pub.send_cq), q);
+	if (q->pub.recv_cq != q->pub.send_cq)
+		cq_unlink(cq_priv_of(q->pub.recv_cq), q);
+}
+
+struct qp_priv *lib_cq_find_qp(struct cq_priv *cq, uint32_t qpn)
+{
+	struct qp_priv *q = cq->last_qp;
+
+	if (q && q->pub.qp_num == qpn)
+		return q;
+	for (q = cq->qps[qpn % CQ_QP_BUCKETS]; q; q = q->cq_next[cq_chain(q, cq)])
+		if (q->pub.qp_num == qpn)
+			return cq->last_qp = q;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
 /* CQs. */
 
 static void cq_free(struct cq_priv *cq)

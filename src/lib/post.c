@@ -46,6 +46,53 @@ static int rq_state_ok(enum ciov_qp_state s)
 	return s != CIOV_QPS_RESET && s < CIOV_QPS_MAX;
 }
 
+/* The first slot of work queue R (producer index PROD) that is not the
+ * poster's: DONE, the one past the last WQE whose completion was polled
+ * (NULL for an SRQ, whose slots are freed when ciovd takes them). ciovd's
+ * own consumer index is never behind DONE, except when the queue was reset
+ * under us (a manager's modify to RESET in native mode): then it rules. */
+static uint32_t wq_free_from(struct lib_ring *r, uint32_t prod, uint32_t *done)
+{
+	/* Pairs with ciovd's release of cons in ring_pop(): it is done with
+	 * the slots before cons. */
+	uint32_t cons = ring_load_acquire(&r->ctrl->cons);
+	uint32_t d;
+
+	if (!done)
+		return cons;
+	d = __atomic_load_n(done, __ATOMIC_RELAXED);
+	return ring_used(prod, d) > r->entries ? cons : d;
+}
+
+/* A polled CQE E frees its WQE's slot, and those before it, in its queue
+ * (which the CQ knows by QPN): unsignaled WQEs complete in order with the
+ * signaled one after them. A CQE that names a slot outside what is posted
+ * (left from before a RESET) frees nothing. Called under CQ's lock. */
+static void wq_retire(struct cq_priv *cq, const struct ciov_cqe *e)
+{
+	struct qp_priv *q = lib_cq_find_qp(cq, e->qp_num);
+	struct lib_ring *r;
+	uint32_t *done, d, prod;
+	uint16_t step;
+
+	if (!q)
+		return;
+	if (e->opcode & CIOV_WC_OP_RECV) {
+		if (!q->rq.ctrl)
+			return; /* from an SRQ */
+		r = &q->rq;
+		done = &q->rq_done;
+	} else {
+		r = &q->sq;
+		done = &q->sq_done;
+	}
+	d = __atomic_load_n(done, __ATOMIC_RELAXED);
+	prod = ring_load_relaxed(&r->ctrl->prod);
+	step = (uint16_t)(e->wqe_idx + 1u - d);
+	if (step && step <= ring_used(prod, d))
+		__atomic_store_n(done, d + step, __ATOMIC_RELAXED);
+}
+
 /* Writes WR as a send WQE into SLOT after checking it against QP. */
 static int send_wqe_write(struct ciov_qp *qp, const struct ciov_send_wr *wr, uint8_t *slot)
 {
@@ -136,9 +183,7 @@ int ciov_post_send(struct ciov_qp *qp, const struct ciov_send_wr *wr,
 	}
 	/* We are the only producer: our own last store. */
 	start = prod = ring_load_relaxed(&r->ctrl->prod);
-	/* Pairs with ciovd's release of cons in ring_pop(): it is done with
-	 * the slots before cons. */
-	cons = ring_load_acquire(&r->ctrl->cons);
+	cons = wq_free_from(r, prod, &q->sq_done);
 	for (; wr; wr = wr->next) {
 		if (ring_used(prod, cons) >= r->entries) {
 			err = -ENOMEM;
@@ -162,17 +207,18 @@ out:
 	return err;
 }
 
-/* Posts receive WRs to ring R (an RQ or an SRQ) holding at most MAX_SGE. */
-static int post_recv_ring(struct ciov_endpoint *ep, struct lib_ring *r, uint32_t max_sge,
-			  const struct ciov_recv_wr *wr, const struct ciov_recv_wr **bad_wr)
+/* Posts receive WRs to ring R (an RQ, with its DONE index, or an SRQ,
+ * DONE NULL) holding at most MAX_SGE. */
+static int post_recv_ring(struct ciov_endpoint *ep, struct lib_ring *r, uint32_t *done,
+			  uint32_t max_sge, const struct ciov_recv_wr *wr,
+			  const struct ciov_recv_wr **bad_wr)
 {
 	uint32_t prod, start, cons;
 	int err = 0;
 
 	pthread_spin_lock(&r->lock);
 	start = prod = ring_load_relaxed(&r->ctrl->prod);
-	/* Pairs with ciovd's release of cons in ring_pop(). */
-	cons = ring_load_acquire(&r->ctrl->cons);
+	cons = wq_free_from(r, prod, done);
 	for (; wr; wr = wr->next) {
 		struct ciov_recv_wqe w = {.wr_id = wr->wr_id};
 		uint8_t *slot = lib_ring_slot(r, prod);
@@ -218,7 +264,7 @@ int ciov_post_recv(struct ciov_qp *qp, const struct ciov_recv_wr *wr,
 			*bad_wr = wr;
 		return -EINVAL;
 	}
-	return post_recv_ring(qp->pd->ep, &q->rq, qp->cap.max_recv_sge, wr, bad_wr);
+	return post_recv_ring(qp->pd->ep, &q->rq, &q->rq_done, qp->cap.max_recv_sge, wr, bad_wr);
 }
 
 int ciov_post_srq_recv(struct ciov_srq *srq, const struct ciov_recv_wr *wr,
@@ -226,7 +272,8 @@ int ciov_post_srq_recv(struct ciov_srq *srq, const struct ciov_recv_wr *wr,
 {
 	if (!srq)
 		return -EINVAL;
-	return post_recv_ring(srq->pd->ep, &srq_priv_of(srq)->ring, srq->attr.max_sge, wr, bad_wr);
+	return post_recv_ring(srq->pd->ep, &srq_priv_of(srq)->ring, NULL, srq->attr.max_sge, wr,
+			      bad_wr);
 }
 
 static void wc_from_cqe(struct ciov_wc *wc, const struct ciov_cqe *e)
@@ -270,6 +317,7 @@ int ciov_poll_cq(struct ciov_cq *pub, int n, struct ciov_wc *wc)
 
 		memcpy(&e, lib_ring_slot(r, cq->cons + (uint32_t)got), sizeof(e));
 		wc_from_cqe(&wc[got], &e);
+		wq_retire(cq, &e);
 	}
 	if (got) {
 		cq->cons += (uint32_t)got;

@@ -7,6 +7,8 @@
 
 static void qp_free(struct qp_priv *q)
 {
+	if (q->pub.send_cq)
+		lib_cq_unlink_qp(q);
 	lib_ring_detach(&q->sq);
 	lib_ring_detach(&q->rq);
 	if (q->map)
@@ -41,15 +43,20 @@ static int qp_new(struct ciov_pd *pd, const struct ciov_ctl_qp_rep *rp, int fd,
 	if (err)
 		goto err_free;
 	q->pub.pd = pd;
-	q->pub.send_cq = send_cq;
-	q->pub.recv_cq = recv_cq;
 	q->pub.srq = srq;
 	q->pub.handle = rp->handle;
+	q->pub.send_cq = send_cq; /* linked into them below */
+	q->pub.recv_cq = recv_cq;
 	q->pub.qp_num = rp->qpn;
 	q->pub.qp_type = (enum ciov_qp_type)rp->qp_type;
 	q->pub.state = CIOV_QPS_RESET;
 	q->pub.cap = rp->cap;
 	q->opened = opened;
+	/* A QP opened in native mode may have had WQEs already. */
+	q->sq_done = ring_load_relaxed(&q->sq.ctrl->cons);
+	if (q->rq.ctrl)
+		q->rq_done = ring_load_relaxed(&q->rq.ctrl->cons);
+	lib_cq_link_qp(q);
 	lib_track(pd->ep, &q->lo, qp_release);
 	*ret = &q->pub;
 	return 0;
@@ -116,6 +123,21 @@ int ciov_open_qp(struct ciov_pd *pd, uint32_t handle, struct ciov_cq *send_cq,
 	return err;
 }
 
+/* RESET emptied the queues (ciovd's indices are 0 again): so are ours.
+ * A CQE of before, still in a CQ, no longer frees anything (see
+ * wq_retire in post.c). */
+static void qp_reset_done(struct qp_priv *q)
+{
+	pthread_spin_lock(&q->sq.lock);
+	__atomic_store_n(&q->sq_done, 0, __ATOMIC_RELAXED);
+	pthread_spin_unlock(&q->sq.lock);
+	if (q->rq.ctrl) {
+		pthread_spin_lock(&q->rq.lock);
+		__atomic_store_n(&q->rq_done, 0, __ATOMIC_RELAXED);
+		pthread_spin_unlock(&q->rq.lock);
+	}
+}
+
 int ciov_modify_qp(struct ciov_qp *qp, const struct ciov_qp_attr *attr, unsigned mask)
 {
 	struct ciov_ctl_qp_modify_req rq;
@@ -127,8 +149,11 @@ int ciov_modify_qp(struct ciov_qp *qp, const struct ciov_qp_attr *attr, unsigned
 	rq = (struct ciov_ctl_qp_modify_req){.handle = qp->handle, .mask = mask, .attr = *attr};
 	err = lib_call(qp->pd->ep, CIOV_CTL_QP_MODIFY, &rq, sizeof(rq), &rp, sizeof(rp), NULL, 0,
 		       NULL, 0);
-	if (!err && (mask & CIOV_QP_STATE))
+	if (!err && (mask & CIOV_QP_STATE)) {
 		qp->state = (enum ciov_qp_state)attr->qp_state;
+		if (qp->state == CIOV_QPS_RESET)
+			qp_reset_done(qp_priv_of(qp));
+	}
 	return err;
 }
 

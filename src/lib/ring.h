@@ -20,6 +20,9 @@
 #include "common/ring.h"
 #include "lib/lib.h"
 
+/* The deepest work queue (SQ, RQ) a CQE can name a slot of. */
+#define LIB_WQ_MAX (1u << 15)
+
 struct lib_ring {
 	struct ciov_ring_ctrl *ctrl;
 	uint8_t *slots;
@@ -30,6 +33,11 @@ struct lib_ring {
 };
 
 struct chan_priv;
+struct qp_priv;
+
+/* A CQ's table of the QPs whose completions it takes (by QPN), so that a
+ * polled CQE frees its WQE's slot (ciov_cqe.wqe_idx). */
+#define CQ_QP_BUCKETS 64u
 
 struct cq_priv {
 	struct ciov_cq pub;
@@ -42,6 +50,9 @@ struct cq_priv {
 	uint32_t events_acked;
 	struct chan_priv *chan; /* for unlinking */
 	struct cq_priv *ch_next; /* the channel's list of CQs */
+	/* Under ring.lock: */
+	struct qp_priv *qps[CQ_QP_BUCKETS];
+	struct qp_priv *last_qp; /* the last one found */
 	int opened;
 };
 
@@ -70,6 +81,13 @@ struct qp_priv {
 	size_t map_size;
 	struct lib_ring sq;
 	struct lib_ring rq; /* ctrl NULL with an SRQ */
+	/* The ring index past the last WQE whose completion was polled: the
+	 * slots from here on are not the poster's yet (the verbs rule: a WR is
+	 * outstanding until its completion is polled). Written by poll_cq
+	 * under the CQ's lock, read by post under the queue's. */
+	uint32_t sq_done;
+	uint32_t rq_done;
+	struct qp_priv *cq_next[2]; /* chains in send_cq's and recv_cq's tables */
 	int opened;
 };
 
@@ -118,6 +136,9 @@ static inline int lib_ring_attach(struct lib_ring *r, void *map, size_t map_size
 	if (c->magic != CIOV_RING_MAGIC || c->version != CIOV_ABI_VERSION || c->kind != kind ||
 	    c->entries == 0 || (c->entries & (c->entries - 1)) || need > map_size - offset)
 		return -EPROTO;
+	/* A CQE names a work queue's slot in 16 bits (ciov_cqe.wqe_idx). */
+	if ((kind == CIOV_RING_SQ || kind == CIOV_RING_RQ) && c->entries > LIB_WQ_MAX)
+		return -EPROTO;
 	r->ctrl = c;
 	r->slots = (uint8_t *)(c + 1);
 	r->entries = c->entries;
@@ -125,6 +146,11 @@ static inline int lib_ring_attach(struct lib_ring *r, void *map, size_t map_size
 	r->entry_size = c->entry_size;
 	return -pthread_spin_init(&r->lock, PTHREAD_PROCESS_PRIVATE);
 }
+
+/* The CQ tables (cq.c): a QP is linked into its CQs' while it lives. */
+void lib_cq_link_qp(struct qp_priv *q);
+void lib_cq_unlink_qp(struct qp_priv *q);
+struct qp_priv *lib_cq_find_qp(struct cq_priv *cq, uint32_t qpn);
 
 static inline void lib_ring_detach(struct lib_ring *r)
 {
