@@ -687,10 +687,12 @@ struct ciov_cqe {
 	 * meaningful for a receive from an SRQ). A WQE's slot stays the
 	 * tenant's to reuse only once it has polled this CQE (or a later one
 	 * of the same queue): a work request is outstanding until its
-	 * completion is polled. Queues hold at most 2^15 entries. */
+	 * completion is polled. Hence CIOV_WQ_MAX. */
 	uint16_t wqe_idx;
 };
 _Static_assert(sizeof(struct ciov_cqe) == 32, "cqe");
+/* The deepest SQ or RQ ring: a CQE names a slot in 16 bits. */
+#define CIOV_WQ_MAX (1u << 15)
 
 /* Entry sizes are powers of two so that an entry never straddles a line
  * more than it must. */

@@ -31,13 +31,17 @@
 #define CIOV_DEFAULT_STATE_DIR "/var/lib/ciov"
 
 /* Embedded defaults: one adapter, one port, these device limits. */
+/* Rounded up to a power of two, a queue of this many must fit CIOV_WQ_MAX. */
+#define DEFAULT_MAX_QP_WR 16384u
+_Static_assert(DEFAULT_MAX_QP_WR <= CIOV_WQ_MAX, "a CQE names a slot in 16 bits");
+
 static const struct adapter_limits default_limits = {
 	.endpoints = 4096,
 	.connections = 4096,
 	.admin_conns = 64,
 	.max_sge = 32,
 	.max_inline = 256,
-	.max_qp_wr = 16384, /* at most 2^15: a CQE names a slot in 16 bits */
+	.max_qp_wr = DEFAULT_MAX_QP_WR,
 	.max_cqe = 65536,
 	.max_srq_wr = 16384,
 	.max_mr_size = 1ull << 40,

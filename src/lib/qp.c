@@ -128,14 +128,8 @@ int ciov_open_qp(struct ciov_pd *pd, uint32_t handle, struct ciov_cq *send_cq,
  * wq_retire in post.c). */
 static void qp_reset_done(struct qp_priv *q)
 {
-	pthread_spin_lock(&q->sq.lock);
 	__atomic_store_n(&q->sq_done, 0, __ATOMIC_RELAXED);
-	pthread_spin_unlock(&q->sq.lock);
-	if (q->rq.ctrl) {
-		pthread_spin_lock(&q->rq.lock);
-		__atomic_store_n(&q->rq_done, 0, __ATOMIC_RELAXED);
-		pthread_spin_unlock(&q->rq.lock);
-	}
+	__atomic_store_n(&q->rq_done, 0, __ATOMIC_RELAXED);
 }
 
 int ciov_modify_qp(struct ciov_qp *qp, const struct ciov_qp_attr *attr, unsigned mask)

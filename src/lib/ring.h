@@ -20,9 +20,6 @@
 #include "common/ring.h"
 #include "lib/lib.h"
 
-/* The deepest work queue (SQ, RQ) a CQE can name a slot of. */
-#define LIB_WQ_MAX (1u << 15)
-
 struct lib_ring {
 	struct ciov_ring_ctrl *ctrl;
 	uint8_t *slots;
@@ -137,7 +134,7 @@ static inline int lib_ring_attach(struct lib_ring *r, void *map, size_t map_size
 	    c->entries == 0 || (c->entries & (c->entries - 1)) || need > map_size - offset)
 		return -EPROTO;
 	/* A CQE names a work queue's slot in 16 bits (ciov_cqe.wqe_idx). */
-	if ((kind == CIOV_RING_SQ || kind == CIOV_RING_RQ) && c->entries > LIB_WQ_MAX)
+	if ((kind == CIOV_RING_SQ || kind == CIOV_RING_RQ) && c->entries > CIOV_WQ_MAX)
 		return -EPROTO;
 	r->ctrl = c;
 	r->slots = (uint8_t *)(c + 1);
